@@ -1,0 +1,193 @@
+"""The `coordination` command: set up, operate and administer a deployment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy.orm import Session
+
+from coordination.settings import Settings, SettingsError, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    from coordination.db import make_engine, make_session_factory
+    from coordination.services import audit
+
+    engine = make_engine(_settings().database_url)
+    session = make_session_factory(engine)()
+    audit.set_actor(session, audit.AuditActor.command_line())
+    try:
+        yield session
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def _require_schema() -> None:
+    from coordination.migrate import current_revision
+
+    if current_revision(_settings().database_url) is None:
+        raise click.ClickException("the database is not initialised: run `coordination init-db`")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="coordination")
+def cli() -> None:
+    """Coordination de parcours: a DAC and its partners (calls, situations, meetings,
+    ruptures). Configuration comes from COORDINATION_* environment variables (README)."""
+
+
+@cli.command("init-db")
+def init_db() -> None:
+    """Create the database or upgrade it to the latest schema (Alembic `upgrade head`)."""
+    from coordination.migrate import upgrade_to_head
+
+    settings = _settings()
+    if settings.is_sqlite:
+        settings.instance_path.mkdir(parents=True, exist_ok=True)
+    upgrade_to_head(settings.database_url)
+    click.echo("database is at the latest schema")
+
+
+@cli.command()
+def demo() -> None:
+    """Load the demo territory (Aude partnership, one account per role). Idempotent."""
+    from coordination.services.demo import DEMO_PASSWORD, load_demo
+
+    _require_schema()
+    with _session() as session:
+        demo_accounts = load_demo(session)
+    click.echo("Demo territory loaded. Demo accounts (password for all: "
+               f"{DEMO_PASSWORD}):")
+    for account in demo_accounts:
+        roles = ", ".join(role.value for role in account.roles)
+        click.echo(f"  {account.email:<34} {roles:<12} {account.organisation}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn worker processes.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the application with gunicorn (production WSGI server)."""
+    _settings()  # fail here, once, on a bad variable; also creates the secret key file
+    _require_schema()
+    args = [sys.executable, "-m", "gunicorn", "coordination.wsgi:app",
+            "--bind", f"{host}:{port}", "--workers", str(workers),
+            "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1"]
+    click.echo(f"serving on http://{host}:{port} with {workers} worker(s)")
+    os.execv(sys.executable, args)  # noqa: S606 - replaces this process with gunicorn
+
+
+@cli.command("create-organisation")
+@click.option("--name", required=True, help="Organisation name (unique).")
+@click.option("--type", "type_", required=True, metavar="TYPE",
+              help="dac, cmp_ussap, csapa, caarud, siao, chrs, hospital, oru, com360, cpts, "
+                   "msp, social_services, other.")
+@click.option("--health-team/--no-health-team", default=None,
+              help="Health professional team (CSP L1110-4). Default: from the type.")
+@click.option("--finess", default=None, help="FINESS number (9 characters).")
+def create_organisation(name: str, type_: str, health_team: bool | None,
+                        finess: str | None) -> None:
+    """Create a partner organisation."""
+    from coordination.domain.accounts import parse_organisation_type
+    from coordination.domain.errors import ValidationError
+    from coordination.services import accounts
+
+    try:
+        kind = parse_organisation_type(type_)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--type") from None
+    _require_schema()
+    with _session() as session:
+        try:
+            organisation = accounts.create_organisation(
+                session, name=name, type=kind, is_health_professional_team=health_team,
+                finess=finess)
+        except ValidationError as exc:
+            raise click.UsageError(_describe(exc)) from None
+        click.echo(f"organisation {organisation.id} created: {organisation.name} "
+                   f"({organisation.type.value}, health team: "
+                   f"{'yes' if organisation.is_health_professional_team else 'no'})")
+
+
+@cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True, help="First name and last name.")
+@click.option("--organisation", required=True, help="Organisation name (or id).")
+@click.option("--role", "roles", required=True, multiple=True,
+              help="coordinator, partner, manager or admin; repeat for several roles.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input (for scripts).")
+def create_user(email: str, full_name: str, organisation: str, roles: tuple[str, ...],
+                password_stdin: bool) -> None:
+    """Create a user account."""
+    from coordination.domain.accounts import parse_role
+    from coordination.domain.errors import NotFound, ValidationError
+    from coordination.services import accounts
+
+    try:
+        parsed_roles = [parse_role(role) for role in roles]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--role") from None
+    _require_schema()
+    with _session() as session:
+        try:
+            owner = accounts.find_organisation(session, organisation)
+        except NotFound:
+            raise click.BadParameter(f"unknown organisation {organisation!r}",
+                                     param_hint="--organisation") from None
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = accounts.create_user(session, email=email, full_name=full_name,
+                                        organisation=owner, roles=parsed_roles,
+                                        password=password)
+        except ValidationError as exc:
+            raise click.UsageError(_describe(exc)) from None
+        click.echo(f"user {user.id} created: {user.email} "
+                   f"({', '.join(sorted(r.value for r in user.roles))}, {owner.name})")
+
+
+def _describe(error: object) -> str:
+    fields = getattr(error, "fields", {})
+    return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
+
+
+@cli.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; report the first tampered entry (exit status 1)."""
+    from coordination.services import audit as audit_service
+
+    _require_schema()
+    with _session() as session:
+        checked, broken = audit_service.verify_chain(session)
+    if broken is not None:
+        click.echo(f"TAMPERED: entry {broken.entry_id}: {broken.reason} "
+                   f"({checked} entries read)", err=True)
+        sys.exit(1)
+    click.echo(f"audit trail intact: {checked} entries verified")
+
+
+def main() -> None:
+    cli(prog_name="coordination")

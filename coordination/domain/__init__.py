@@ -1,0 +1,1 @@
+"""Plain-Python domain vocabulary and rules: no Flask, no SQLAlchemy."""

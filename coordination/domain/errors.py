@@ -1,0 +1,47 @@
+"""Errors the domain and services raise; the web layer maps each to one HTTP status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ValidationError(DomainError):
+    """Input refused; `fields` maps each field name to its French messages (HTTP 422)."""
+
+    code = "validation_failed"
+
+    def __init__(self, fields: Mapping[str, list[str] | str],
+                 message: str = "Certaines informations sont invalides.") -> None:
+        normalised = {name: [msgs] if isinstance(msgs, str) else list(msgs)
+                      for name, msgs in fields.items()}
+        super().__init__(message, {"fields": normalised})
+        self.fields = normalised
+
+
+class NotFound(DomainError):
+    """Absent, or not visible to the person asking: both look the same (HTTP 404)."""
+
+    code = "not_found"
+
+    def __init__(self, message: str = "Introuvable.") -> None:
+        super().__init__(message)
+
+
+class Conflict(DomainError):
+    """Not possible in the current state: forbidden event, stale version, duplicate (409)."""
+
+    code = "conflict"
+
+
+class AuthenticationFailed(DomainError):
+    code = "authentication_failed"

@@ -1,0 +1,44 @@
+"""The audit trail: append-only, each entry chained to the previous one by its hash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from coordination.db import Base
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(index=True)  # no FK: outlives accounts
+    actor_label: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    changed_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    detail: Mapped[str | None] = mapped_column(String(500))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    def chained_content(self) -> dict[str, Any]:
+        """What the hash covers: every column except `id` (assigned by the database
+        after hashing) and `hash` itself. `prev_hash` keeps entries in order."""
+        return {
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor_user_id": self.actor_user_id,
+            "actor_label": self.actor_label,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "changed_fields": list(self.changed_fields or []),
+            "detail": self.detail,
+            "remote_addr": self.remote_addr,
+            "prev_hash": self.prev_hash,
+        }

@@ -1,0 +1,1 @@
+"""Service layer: load objects, apply domain rules, audit, commit in one unit of work."""

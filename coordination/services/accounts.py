@@ -1,0 +1,301 @@
+"""Organisations, users, logins, sessions and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from coordination.db import utcnow
+from coordination.domain.accounts import OrganisationType, Role
+from coordination.domain.errors import AuthenticationFailed, NotFound, ValidationError
+from coordination.domain.passwords import (
+    DUMMY_HASH,
+    hash_password,
+    needs_rehash,
+    password_problems,
+    verify_password,
+)
+from coordination.models import ApiToken, LoginSession, LoginThrottle, Organisation, User, UserRole
+from coordination.services import audit
+from coordination.services.pagination import Page, paginate
+from coordination.settings import Settings
+
+# Deliberately the same message for an unknown address, a wrong password, a disabled
+# account and a locked one: none of them may tell a caller which addresses exist.
+LOGIN_REFUSED = (
+    "Connexion refusée : adresse e-mail ou mot de passe incorrect. Après plusieurs essais "
+    "infructueux, la connexion à ce compte est suspendue pendant quelques minutes."
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# last_seen_at is written at most this often, so that reading pages is not a write each time
+_TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+# --- organisations -------------------------------------------------------------------------
+
+def create_organisation(session: Session, *, name: str, type: OrganisationType,
+                        is_health_professional_team: bool | None = None,
+                        agreement_signed_on: date | None = None,
+                        agreement_ends_on: date | None = None,
+                        finess: str | None = None, is_demo: bool = False) -> Organisation:
+    name = " ".join(name.split())
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = ["Le nom est obligatoire."]
+    elif session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower())):
+        errors["name"] = [f"Une organisation nommée « {name} » existe déjà."]
+    if finess is not None and not re.fullmatch(r"\d[\dAB]\d{7}", finess):
+        errors["finess"] = ["Le numéro FINESS compte 9 caractères (ex. 110780061)."]
+    if agreement_signed_on and agreement_ends_on and agreement_ends_on < agreement_signed_on:
+        errors["agreement_ends_on"] = ["La fin de convention précède sa signature."]
+    if errors:
+        raise ValidationError(errors)
+    organisation = Organisation(
+        name=name, type=type,
+        is_health_professional_team=(type.usually_health_team
+                                     if is_health_professional_team is None
+                                     else is_health_professional_team),
+        agreement_signed_on=agreement_signed_on, agreement_ends_on=agreement_ends_on,
+        finess=finess, is_demo=is_demo,
+    )
+    session.add(organisation)
+    session.commit()
+    return organisation
+
+
+def find_organisation(session: Session, name_or_id: str | int) -> Organisation:
+    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+        found = session.get(Organisation, int(name_or_id))
+    else:
+        found = session.scalar(
+            select(Organisation).where(func.lower(Organisation.name) == str(name_or_id).strip().lower())
+        )
+    if found is None:
+        raise NotFound(f"Organisation inconnue : {name_or_id}")
+    return found
+
+
+def list_organisations(session: Session) -> list[Organisation]:
+    return list(session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def page_of_organisations(session: Session, page: int, per_page: int) -> Page[Organisation]:
+    return paginate(session, select(Organisation).order_by(Organisation.name, Organisation.id),
+                    page, per_page)
+
+
+# --- users ---------------------------------------------------------------------------------
+
+def create_user(session: Session, *, email: str, full_name: str, organisation: Organisation,
+                roles: Iterable[Role], password: str) -> User:
+    email = normalise_email(email)
+    full_name = " ".join(full_name.split())
+    roles = sorted(set(roles))
+    errors: dict[str, list[str]] = {}
+    if not _EMAIL.match(email):
+        errors["email"] = ["Adresse e-mail invalide."]
+    elif session.scalar(select(User.id).where(User.email == email)):
+        errors["email"] = ["Un compte existe déjà avec cette adresse."]
+    if not full_name:
+        errors["full_name"] = ["Le nom est obligatoire."]
+    if not roles:
+        errors["roles"] = ["Choisissez au moins un rôle."]
+    problems = password_problems(password, (full_name, email))
+    if problems:
+        errors["password"] = problems
+    if errors:
+        raise ValidationError(errors)
+    user = User(email=email, full_name=full_name, organisation=organisation,
+                password_hash=hash_password(password),
+                role_rows=[UserRole(role=role) for role in roles])
+    session.add(user)
+    session.commit()
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("Compte introuvable.")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.full_name)))
+
+
+def set_user_enabled(session: Session, user: User, enabled: bool) -> None:
+    user.is_enabled = enabled
+    if not enabled:
+        _end_all_sessions(session, user, "account_disabled")
+    session.commit()
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise ValidationError({"current_password": ["Mot de passe actuel incorrect."]})
+    problems = password_problems(new, (user.full_name, user.email))
+    if problems:
+        raise ValidationError({"new_password": problems})
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    session.commit()
+
+
+def _end_all_sessions(session: Session, user: User, reason: str) -> None:
+    now = utcnow()
+    session.execute(update(LoginSession)
+                    .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+                    .values(ended_at=now, end_reason=reason))
+    session.execute(update(ApiToken)
+                    .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=now))
+
+
+# --- authentication ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User
+    session_token: str
+
+
+def log_in(session: Session, settings: Settings, email: str, password: str,
+           remote_addr: str | None, user_agent: str | None) -> LoginResult:
+    """Check the credentials and open a new server-side session (a fresh token each time,
+    so that a session identifier known before login is worth nothing after it)."""
+    user = _authenticate(session, settings, email, password)
+    token = secrets.token_urlsafe(32)
+    session.add(LoginSession(token_hash=_digest(token), user_id=user.id,
+                             remote_addr=remote_addr, user_agent=(user_agent or "")[:300]))
+    session.commit()
+    return LoginResult(user, token)
+
+
+def _authenticate(session: Session, settings: Settings, email: str, password: str) -> User:
+    """The user for these credentials, or AuthenticationFailed (always the same message).
+
+    Failures are counted per e-mail address whether or not an account exists; once
+    `login_max_failures` happen within `login_lock_minutes`, the address is locked for
+    `login_lock_minutes`, even for the right password.
+    """
+    email = normalise_email(email)
+    now = utcnow()
+    throttle = session.get(LoginThrottle, _digest(email))
+    locked = throttle is not None and throttle.locked_until is not None and throttle.locked_until > now
+    user = session.scalar(select(User).where(User.email == email)) if email else None
+    # Always run one argon2 verification so that timing does not reveal the outcome.
+    password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
+    if locked or user is None or not password_ok or not user.is_enabled:
+        _count_failure(session, settings, email, throttle, now)
+        audit.record(session, "login_failed", "users", user.id if user else None,
+                     detail="locked" if locked else None)
+        session.commit()
+        raise AuthenticationFailed(LOGIN_REFUSED)
+    if throttle is not None:
+        session.delete(throttle)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    audit.act_as(session, user.id, user.email)
+    audit.record(session, "login", "users", user.id)
+    return user
+
+
+def _count_failure(session: Session, settings: Settings, email: str,
+                   throttle: LoginThrottle | None, now: datetime) -> None:
+    window = timedelta(minutes=settings.login_lock_minutes)
+    if throttle is None:
+        throttle = LoginThrottle(email_key=_digest(email), failures=0, window_started_at=now)
+        session.add(throttle)
+    if throttle.locked_until is not None and throttle.locked_until > now:
+        return  # attempts during a lock neither extend nor count towards the next one
+    if now - throttle.window_started_at > window or throttle.locked_until is not None:
+        throttle.failures, throttle.window_started_at, throttle.locked_until = 0, now, None
+    throttle.failures += 1
+    if throttle.failures >= settings.login_max_failures:
+        throttle.locked_until = now + window
+
+
+def resolve_login_session(session: Session, settings: Settings, token: str | None,
+                          user_id: int) -> User | None:
+    """The signed-in user, or None when the session ended, idled out or is too old."""
+    if not token:
+        return None
+    row = session.get(LoginSession, _digest(token))
+    if row is None or row.user_id != user_id or row.ended_at is not None:
+        return None
+    now = utcnow()
+    reason = None
+    if now - row.last_seen_at > timedelta(minutes=settings.session_idle_minutes):
+        reason = "idle_timeout"
+    elif now - row.created_at > timedelta(hours=settings.session_max_hours):
+        reason = "max_age"
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_enabled:
+        reason = reason or "account_disabled"
+    if reason:
+        row.ended_at, row.end_reason = now, reason
+        session.commit()
+        return None
+    if now - row.last_seen_at > _TOUCH_INTERVAL:
+        row.last_seen_at = now
+        session.commit()
+    return user
+
+
+def end_login_session(session: Session, token: str | None, reason: str = "logout") -> None:
+    if not token:
+        return
+    row = session.get(LoginSession, _digest(token))
+    if row is not None and row.ended_at is None:
+        row.ended_at, row.end_reason = utcnow(), reason
+        audit.record(session, "logout", "users", row.user_id)
+        session.commit()
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
+def issue_api_token(session: Session, settings: Settings, email: str, password: str) -> IssuedToken:
+    """`POST /api/v1/auth/token`: same credential checks and lock-out as the login page."""
+    user = _authenticate(session, settings, email, password)
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + timedelta(hours=settings.api_token_hours)
+    session.add(ApiToken(user_id=user.id, token_hash=_digest(token), expires_at=expires_at))
+    audit.record(session, "api_token_issued", "users", user.id)
+    session.commit()
+    return IssuedToken(token, expires_at)
+
+
+def resolve_api_token(session: Session, token: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    if not row.user.is_enabled:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > _TOUCH_INTERVAL:
+        row.last_used_at = now
+        session.commit()
+    return row.user

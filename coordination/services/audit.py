@@ -1,0 +1,210 @@
+"""The one audit hook (DESIGN §7).
+
+Writes to audited models (`__audited__ = True`) are collected automatically after each
+flush; reads of personal data are declared with `record_read`. Both become entries of an
+append-only, hash-chained table when the transaction commits, so that an audit entry
+exists if and only if the change it describes was committed.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, inspect, select, text
+from sqlalchemy.orm import Session
+
+from coordination.db import utcnow
+from coordination.models import AuditEvent
+
+GENESIS_HASH = "0" * 64
+# Arbitrary constant naming the PostgreSQL advisory lock that serialises chain appends.
+_PG_CHAIN_LOCK = 0x4A5D17
+_PENDING = "audit_pending"
+_ACTOR = "audit_actor"
+
+
+@dataclass(frozen=True)
+class AuditActor:
+    user_id: int | None
+    label: str
+    remote_addr: str | None = None
+
+    @classmethod
+    def command_line(cls) -> AuditActor:
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):
+            who = "unknown"
+        return cls(user_id=None, label=f"cli:{who}")
+
+    @classmethod
+    def system(cls, job: str) -> AuditActor:
+        return cls(user_id=None, label=f"system:{job}")
+
+
+@dataclass
+class _Pending:
+    occurred_at: datetime
+    action: str
+    object_type: str
+    object_id: str | None
+    changed_fields: list[str] = field(default_factory=list)
+    detail: str | None = None
+
+
+def set_actor(session: Session, actor: AuditActor) -> None:
+    session.info[_ACTOR] = actor
+
+
+def get_actor(session: Session) -> AuditActor | None:
+    return session.info.get(_ACTOR)
+
+
+def act_as(session: Session, user_id: int, label: str) -> None:
+    """From now on in this session, `user_id` acts (e.g. right after a successful login),
+    from the same address."""
+    previous = get_actor(session)
+    set_actor(session, AuditActor(user_id, label, previous.remote_addr if previous else None))
+
+
+def record(session: Session, action: str, object_type: str, object_id: object = None,
+           changed_fields: list[str] | tuple[str, ...] = (), detail: str | None = None) -> None:
+    """Queue an audit entry; it is written when (and only if) the transaction commits."""
+    session.info.setdefault(_PENDING, []).append(
+        _Pending(utcnow(), action, object_type, None if object_id is None else str(object_id),
+                 sorted(changed_fields), detail)
+    )
+
+
+def record_read(session: Session, obj: Any, detail: str | None = None) -> None:
+    record(session, "read", _type_name(obj), _identity(obj), detail=detail)
+
+
+def has_pending(session: Session) -> bool:
+    return bool(session.info.get(_PENDING))
+
+
+def _type_name(obj: Any) -> str:
+    return getattr(obj, "__tablename__", type(obj).__name__)
+
+
+def _identity(obj: Any) -> str | None:
+    # The mapper reads the key from the attributes: during `after_flush` new objects
+    # have their primary key but not yet an identity.
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    if any(part is None for part in key):
+        return None
+    return ",".join(str(part) for part in key)
+
+
+def _changed_columns(obj: Any) -> list[str]:
+    state = inspect(obj)
+    return [attr.key for attr in state.mapper.column_attrs
+            if state.attrs[attr.key].history.has_changes()]
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_writes(session: Session, _flush_context: Any) -> None:
+    for obj in session.new:
+        if getattr(obj, "__audited__", False):
+            record(session, "create", _type_name(obj), _identity(obj), _changed_columns(obj))
+    for obj in session.dirty:
+        if getattr(obj, "__audited__", False) and session.is_modified(obj):
+            ignored = getattr(obj, "__audit_ignore__", frozenset())
+            changed = [name for name in _changed_columns(obj) if name not in ignored]
+            if changed:
+                record(session, "update", _type_name(obj), _identity(obj), changed)
+    for obj in session.deleted:
+        if getattr(obj, "__audited__", False):
+            record(session, "delete", _type_name(obj), _identity(obj))
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    session.flush()  # collect (through after_flush) the writes this commit is about to make
+    pending: list[_Pending] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    actor = get_actor(session) or AuditActor(user_id=None, label="unknown")
+    previous = _lock_and_read_head(session)
+    for item in pending:
+        entry = AuditEvent(
+            occurred_at=item.occurred_at, actor_user_id=actor.user_id, actor_label=actor.label,
+            action=item.action, object_type=item.object_type, object_id=item.object_id,
+            changed_fields=item.changed_fields, detail=item.detail,
+            remote_addr=actor.remote_addr, prev_hash=previous,
+        )
+        entry.hash = chain_hash(entry)
+        previous = entry.hash
+        session.add(entry)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _lock_and_read_head(session: Session) -> str:
+    if session.get_bind().dialect.name == "postgresql":
+        # Held until commit: concurrent transactions append one after the other, so the
+        # chain never forks. (SQLite transactions begin IMMEDIATE: already serialised.)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
+    head = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    return head or GENESIS_HASH
+
+
+def chain_hash(entry: AuditEvent) -> str:
+    canonical = json.dumps(entry.chained_content(), sort_keys=True, ensure_ascii=False,
+                           separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    entry_id: int
+    reason: str
+
+
+def verify_chain(session: Session, batch_size: int = 5000) -> tuple[int, ChainBreak | None]:
+    """Walk the whole trail; return how many entries were checked and the first break."""
+    previous = GENESIS_HASH
+    checked = 0
+    for entry in _iterate(session, batch_size):
+        checked += 1
+        if entry.prev_hash != previous:
+            return checked, ChainBreak(entry.id, "le lien vers l'entrée précédente est rompu "
+                                       "(entrée supprimée, insérée ou réordonnée)")
+        if chain_hash(entry) != entry.hash:
+            return checked, ChainBreak(entry.id, "le contenu de l'entrée a été modifié")
+        previous = entry.hash
+    return checked, None
+
+
+def _iterate(session: Session, batch_size: int) -> Iterator[AuditEvent]:
+    last_id = 0
+    while True:
+        batch = session.scalars(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id)
+            .limit(batch_size)
+        ).all()
+        if not batch:
+            return
+        yield from batch
+        last_id = batch[-1].id
+        session.expunge_all()  # flat memory over millions of entries
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_change(*_args: Any) -> None:
+    raise PermissionError("the audit trail is append-only")
+
+
+def recent(session: Session, limit: int = 100) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))

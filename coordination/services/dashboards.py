@@ -1,0 +1,56 @@
+"""What each role's dashboard shows. Later modules add their sections here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coordination.db import utcnow
+from coordination.domain.accounts import Role
+from coordination.models import AuditEvent, LoginThrottle, Organisation, User, UserRole
+from coordination.services import audit
+
+
+@dataclass
+class Dashboard:
+    user: User
+    partners: list[Organisation] = field(default_factory=list)
+    agreements_ending: list[Organisation] = field(default_factory=list)
+    organisations_by_type: list[tuple[str, int]] = field(default_factory=list)
+    users_by_role: list[tuple[str, int]] = field(default_factory=list)
+    locked_addresses: int = 0
+    disabled_users: int = 0
+    recent_audit: list[AuditEvent] = field(default_factory=list)
+
+
+def for_user(session: Session, user: User) -> Dashboard:
+    board = Dashboard(user=user)
+    today = date.today()
+    if user.has_role(Role.COORDINATOR, Role.PARTNER, Role.ADMIN):
+        board.partners = list(session.scalars(select(Organisation).order_by(Organisation.name)))
+        board.agreements_ending = [
+            o for o in board.partners
+            if o.agreement_ends_on and 0 <= (o.agreement_ends_on - today).days <= 90
+        ]
+    if user.has_role(Role.MANAGER, Role.ADMIN):
+        board.organisations_by_type = [
+            (kind.label, count) for kind, count in session.execute(
+                select(Organisation.type, func.count()).group_by(Organisation.type)
+                .order_by(func.count().desc()))
+        ]
+        board.users_by_role = [
+            (role.label, count) for role, count in session.execute(
+                select(UserRole.role, func.count()).join(User)
+                .where(User.is_enabled.is_(True)).group_by(UserRole.role))
+        ]
+    if user.has_role(Role.ADMIN):
+        board.locked_addresses = session.scalar(
+            select(func.count()).select_from(LoginThrottle)
+            .where(LoginThrottle.locked_until > utcnow())) or 0
+        board.disabled_users = session.scalar(
+            select(func.count()).select_from(User).where(User.is_enabled.is_(False))) or 0
+        board.recent_audit = audit.recent(session, limit=10)
+    return board

@@ -1,0 +1,173 @@
+"""Settings read from environment variables, with safe local defaults.
+
+A bad value stops start-up with a message naming the variable: a typo in a deployment
+must never silently fall back to a default that weakens security.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PREFIX = "COORDINATION_"
+DEFAULT_INSTANCE_PATH = Path.cwd() / "instance"
+
+
+class SettingsError(ValueError):
+    """A configuration variable holds a value we cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    cookie_secure: bool
+    session_idle_minutes: int
+    session_max_hours: int
+    login_max_failures: int
+    login_lock_minutes: int
+    api_token_hours: int
+    trusted_proxies: int
+    log_level: str
+    timezone: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+# name (without prefix) -> (description, default shown in the README)
+DOCUMENTED_VARIABLES: dict[str, tuple[str, str]] = {
+    "INSTANCE_PATH": ("Folder for the SQLite database and the generated secret key", "./instance"),
+    "DATABASE_URL": (
+        "SQLAlchemy URL: `sqlite:///path.db` or `postgresql+psycopg://user:pw@host/db`",
+        "SQLite file `coordination.db` in the instance folder",
+    ),
+    "SECRET_KEY": (
+        "Signs sessions and CSRF tokens (at least 32 characters)",
+        "generated once into `instance/secret_key`",
+    ),
+    "COOKIE_SECURE": ("Send cookies over HTTPS only (set `true` behind TLS)", "false"),
+    "SESSION_IDLE_MINUTES": ("Idle time after which a web session ends", "30"),
+    "SESSION_MAX_HOURS": ("Absolute lifetime of a web session", "12"),
+    "LOGIN_MAX_FAILURES": ("Failed logins on one account before it is locked", "10"),
+    "LOGIN_LOCK_MINUTES": ("Lock duration, and the window in which failures are counted", "15"),
+    "API_TOKEN_HOURS": ("Lifetime of an API token", "12"),
+    "TRUSTED_PROXIES": ("Number of reverse proxies whose X-Forwarded-* headers are trusted", "0"),
+    "LOG_LEVEL": ("DEBUG, INFO, WARNING or ERROR", "INFO"),
+    "TIMEZONE": ("Time zone used to display dates", "Europe/Paris"),
+}
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(
+            f"{PREFIX}{name} must be a whole number between {low} and {high}, got {raw!r}"
+        ) from None
+    if not low <= value <= high:
+        raise SettingsError(f"{PREFIX}{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: set[str]) -> str:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().upper()
+    if value not in choices:
+        raise SettingsError(f"{PREFIX}{name} must be one of {sorted(choices)}, got {raw!r}")
+    return value
+
+
+def _database_url(env: Mapping[str, str], instance_path: Path) -> str:
+    raw = env.get(PREFIX + "DATABASE_URL", "").strip()
+    if not raw:
+        return f"sqlite:///{instance_path / 'coordination.db'}"
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise SettingsError(
+            f"{PREFIX}DATABASE_URL is not a database URL (expected sqlite:///… or "
+            f"postgresql+psycopg://…), got {raw!r}"
+        ) from None
+    if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise SettingsError(
+            f"{PREFIX}DATABASE_URL must point to SQLite or PostgreSQL, got {url.get_backend_name()!r}"
+        )
+    if url.get_backend_name() == "postgresql" and url.drivername != "postgresql+psycopg":
+        # psycopg 3 is the driver we install and test; psycopg2 URLs would fail later.
+        raw = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return raw
+
+
+def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
+    raw = env.get(PREFIX + "SECRET_KEY")
+    if raw is not None and raw.strip():
+        if len(raw.strip()) < 32:
+            raise SettingsError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")
+        return raw.strip()
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        key = key_file.read_text(encoding="utf-8").strip()
+        if len(key) >= 32:
+            return key
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Written with owner-only permissions: whoever reads it can forge sessions.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    raw_instance = env.get(PREFIX + "INSTANCE_PATH", "").strip()
+    instance_path = Path(raw_instance).resolve() if raw_instance else DEFAULT_INSTANCE_PATH
+    if instance_path.exists() and not instance_path.is_dir():
+        raise SettingsError(f"{PREFIX}INSTANCE_PATH is not a folder: {instance_path}")
+    timezone = env.get(PREFIX + "TIMEZONE", "").strip() or "Europe/Paris"
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(timezone)
+    except Exception:  # noqa: BLE001 - ZoneInfo raises several unrelated types
+        raise SettingsError(f"{PREFIX}TIMEZONE is not a known time zone, got {timezone!r}") from None
+    return Settings(
+        instance_path=instance_path,
+        database_url=_database_url(env, instance_path),
+        secret_key=_secret_key(env, instance_path),
+        cookie_secure=_bool(env, "COOKIE_SECURE", False),
+        session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+        session_max_hours=_int(env, "SESSION_MAX_HOURS", 12, 1, 24 * 7),
+        login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 10, 3, 100),
+        login_lock_minutes=_int(env, "LOGIN_LOCK_MINUTES", 15, 1, 24 * 60),
+        api_token_hours=_int(env, "API_TOKEN_HOURS", 12, 1, 24 * 30),
+        trusted_proxies=_int(env, "TRUSTED_PROXIES", 0, 0, 5),
+        log_level=_choice(env, "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),
+        timezone=timezone,
+    )

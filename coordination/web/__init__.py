@@ -1,0 +1,60 @@
+"""Web layer: server-rendered French pages and the JSON API under /api/v1."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+
+from coordination.domain.accounts import Role
+
+csrf = CSRFProtect()
+
+
+def init_app(app: Flask) -> None:
+    from coordination.web import access, admin, api, auth, context, dashboard, errors, health
+
+    context.init_app(app)
+    access.init_app(app)
+    errors.init_app(app)
+    csrf.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(health.bp)
+    csrf.exempt(api.bp)  # bearer tokens only, never cookies: no cross-site request possible
+    app.register_blueprint(api.bp)
+    _template_helpers(app)
+
+
+def _template_helpers(app: Flask) -> None:
+    zone = ZoneInfo(app.extensions["coordination.settings"].timezone)
+
+    @app.template_filter("datetime_fr")
+    def datetime_fr(value: datetime | None) -> str:
+        if value is None:
+            return "—"
+        return value.astimezone(zone).strftime("%d/%m/%Y à %H:%M")
+
+    @app.template_filter("date_fr")
+    def date_fr(value: date | None) -> str:
+        return "—" if value is None else value.strftime("%d/%m/%Y")
+
+    @app.context_processor
+    def _navigation() -> dict[str, object]:
+        return {"nav_items": navigation_for(current_user), "Role": Role}
+
+
+def navigation_for(user: object) -> list[tuple[str, str]]:
+    """(endpoint, French label) of the menu, per role; the policy still guards each page."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items = [("dashboard.home", "Tableau de bord")]
+    if user.has_role(Role.ADMIN):  # type: ignore[attr-defined]
+        items += [("admin.organisations", "Organisations"), ("admin.users", "Comptes"),
+                  ("admin.audit", "Journal d'audit")]
+    items.append(("auth.account", "Mon compte"))
+    return items

@@ -1,0 +1,134 @@
+"""The one authorisation mechanism for pages and API endpoints: deny by default.
+
+Every view declares who may call it with `@public` or `@allow(...)`. A `before_request`
+hook enforces it before the view runs; a view that declares nothing is refused to
+everyone (and a test walking `app.url_map` fails until it declares something).
+Object-level rules (which situations a partner sees) live in the services; they answer
+NotFound, which looks exactly like an absent object.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Flask, abort, request, session
+from flask_login import LoginManager, current_user
+
+from coordination.domain.accounts import Role
+from coordination.models import User
+from coordination.services import accounts, audit
+from coordination.web.context import db, settings
+
+log = logging.getLogger(__name__)
+View = TypeVar("View", bound=Callable[..., Any])
+
+# Endpoints Flask itself adds; everything else must carry its own policy.
+PUBLIC_ENDPOINTS = frozenset({"static"})
+SESSION_TOKEN_KEY = "sid"
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    public: bool = False
+    roles: frozenset[Role] = frozenset()  # empty: any signed-in user
+
+    def admits(self, user: Any) -> bool:
+        if self.public:
+            return True
+        if not user.is_authenticated:
+            return False
+        return not self.roles or user.has_role(*self.roles)
+
+
+def public(view: View) -> View:
+    view.access_policy = AccessPolicy(public=True)  # type: ignore[attr-defined]
+    return view
+
+
+def allow(*roles: Role) -> Callable[[View], View]:
+    """Signed-in users holding any of `roles` (no role given: any signed-in user)."""
+
+    def decorate(view: View) -> View:
+        view.access_policy = AccessPolicy(roles=frozenset(roles))  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def policy_for(app: Flask, endpoint: str) -> AccessPolicy | None:
+    if endpoint in PUBLIC_ENDPOINTS:
+        return AccessPolicy(public=True)
+    return getattr(app.view_functions.get(endpoint), "access_policy", None)
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Connectez-vous pour accéder à cette page."
+login_manager.login_message_category = "info"
+login_manager.session_protection = None  # server-side sessions (LoginSession) do this job
+
+
+@login_manager.user_loader
+def _load_from_cookie(user_id: str) -> User | None:
+    if is_api_request() or not user_id.isdigit():
+        return None  # the API takes bearer tokens only: no cookie, so no CSRF exposure
+    return accounts.resolve_login_session(db(), settings(), session.get(SESSION_TOKEN_KEY),
+                                          int(user_id))
+
+
+@login_manager.request_loader
+def _load_from_bearer(req: Any) -> User | None:
+    if not is_api_request():
+        return None
+    header = req.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return accounts.resolve_api_token(db(), token.strip())
+
+
+@login_manager.unauthorized_handler
+def _unauthorised() -> Any:
+    if is_api_request():
+        abort(401)
+    from flask import flash, redirect, url_for
+
+    if session.get("_expired"):
+        flash("Votre session a expiré : reconnectez-vous.", "info")
+    next_path = request.full_path if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=next_path.rstrip("?") if next_path else None))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+
+    @app.before_request
+    def _enforce_policy() -> Any:
+        if request.endpoint is None:
+            return None  # no route: the 404/405 handlers answer
+        policy = policy_for(app, request.endpoint)
+        if policy is None:
+            log.error("endpoint %s declares no access policy: refused", request.endpoint)
+        elif policy.public:
+            _bind_actor()
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        _bind_actor()
+        if policy is None or not policy.admits(current_user):
+            abort(403)
+        return None
+
+
+def _bind_actor() -> None:
+    """Tell the audit hook who acts in this request."""
+    if current_user.is_authenticated:
+        audit.set_actor(db(), audit.AuditActor(current_user.id, current_user.email,
+                                               request.remote_addr))

@@ -1,0 +1,83 @@
+"""Administration: organisations of the partnership, accounts, the audit trail."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+
+from coordination.domain.accounts import OrganisationType, Role
+from coordination.domain.errors import ValidationError
+from coordination.services import accounts, audit
+from coordination.web.access import allow
+from coordination.web.context import db
+from coordination.web.forms import ConfirmForm, OrganisationForm, UserForm, apply_errors
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def organisations():  # type: ignore[no-untyped-def]
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        health = {"yes": True, "no": False}.get(form.is_health_professional_team.data or "")
+        try:
+            created = accounts.create_organisation(
+                db(), name=form.name.data or "", type=OrganisationType(form.type.data),
+                is_health_professional_team=health, finess=(form.finess.data or None),
+                agreement_signed_on=form.agreement_signed_on.data,
+                agreement_ends_on=form.agreement_ends_on.data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash(f"Organisation « {created.name} » créée.", "success")
+            return redirect(url_for("admin.organisations"))
+    status = 422 if form.errors else 200
+    return render_template("admin/organisations.html", form=form,
+                           organisations=accounts.list_organisations(db())), status
+
+
+@bp.route("/utilisateurs", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def users():  # type: ignore[no-untyped-def]
+    form = UserForm()
+    organisations = accounts.list_organisations(db())
+    form.organisation_id.choices = [(o.id, o.name) for o in organisations]
+    if form.validate_on_submit():
+        try:
+            created = accounts.create_user(
+                db(), email=form.email.data or "", full_name=form.full_name.data or "",
+                organisation=accounts.find_organisation(db(), form.organisation_id.data),
+                roles=[Role(value) for value in form.roles.data or []],
+                password=form.password.data or "")
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash(f"Compte de {created.full_name} créé.", "success")
+            return redirect(url_for("admin.users"))
+    status = 422 if form.errors else 200
+    return render_template("admin/users.html", form=form, users=accounts.list_users(db()),
+                           toggle=ConfirmForm()), status
+
+
+@bp.post("/utilisateurs/<int:user_id>/activation")
+@allow(Role.ADMIN)
+def toggle_user(user_id: int):  # type: ignore[no-untyped-def]
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        user = accounts.get_user(db(), user_id)
+        accounts.set_user_enabled(db(), user, bool(form.enabled.data))
+        flash(f"Compte de {user.full_name} {'réactivé' if user.is_enabled else 'désactivé'}.",
+              "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/audit", methods=["GET", "POST"], endpoint="audit")
+@allow(Role.ADMIN)
+def audit_trail():  # type: ignore[no-untyped-def]
+    form = ConfirmForm()
+    verification = None
+    if form.validate_on_submit():
+        checked, broken = audit.verify_chain(db())
+        verification = {"checked": checked, "broken": broken}
+    return render_template("admin/audit.html", form=form, verification=verification,
+                           events=audit.recent(db(), limit=200))

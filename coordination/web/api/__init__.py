@@ -1,0 +1,47 @@
+"""JSON API under /api/v1 (DESIGN §8): bearer tokens, one error format, paginated lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_PER_PAGE = 200
+
+
+def json_body(required: bool = True) -> dict[str, Any]:
+    """The request's JSON object: 415 when the body is not declared as JSON, 400 when it
+    does not parse or is not an object."""
+    if not request.is_json:
+        if not required and not request.get_data():
+            return {}
+        abort(415)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400)
+    return body
+
+
+def page_args() -> tuple[int, int]:
+    from coordination.domain.errors import ValidationError
+
+    errors: dict[str, list[str]] = {}
+    values = {}
+    for name, default, high in (("page", 1, 10**6), ("per_page", 50, MAX_PER_PAGE)):
+        raw = request.args.get(name, str(default))
+        if not raw.isdigit() or not 1 <= int(raw) <= high:
+            errors[name] = [f"Entier attendu entre 1 et {high}."]
+        else:
+            values[name] = int(raw)
+    if errors:
+        raise ValidationError(errors)
+    return values["page"], values["per_page"]
+
+
+def paginated(items: list[dict[str, Any]], page: int, per_page: int, total: int) -> Any:
+    return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
+
+
+from coordination.web.api import auth, organisations  # noqa: E402,F401  (registers routes)

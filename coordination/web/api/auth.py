@@ -1,0 +1,25 @@
+"""POST /api/v1/auth/token: credentials in, bearer token out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+
+from coordination.domain.errors import ValidationError
+from coordination.services import accounts
+from coordination.web.access import public
+from coordination.web.api import bp, json_body
+from coordination.web.context import db, settings
+
+
+@bp.post("/auth/token")
+@public
+def issue_token() -> Any:
+    body = json_body()
+    errors = {name: ["Texte attendu."] for name in ("email", "password")
+              if not isinstance(body.get(name), str) or not body.get(name)}
+    if errors:
+        raise ValidationError(errors)
+    issued = accounts.issue_api_token(db(), settings(), body["email"], body["password"])
+    return jsonify(token=issued.token, expires_at=issued.expires_at.isoformat())

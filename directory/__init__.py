@@ -1,0 +1,1 @@
+"""Service directory of the territory (DESIGN §6): its own models, importers and API."""
