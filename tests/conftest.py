@@ -157,7 +157,7 @@ def personas(partnership, make_user):
     }
 
 
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def csrf_token(client, path: str = "/connexion") -> str:

@@ -83,7 +83,9 @@ def password_problems(password: str, personal_words: tuple[str, ...] = ()) -> li
             "Ce mot de passe fait partie des mots de passe les plus courants : "
             "choisissez une phrase de passe plus personnelle."
         )
-    words = {_fold(w) for raw in personal_words for w in re.split(r"[\s@._-]+", raw) if len(w) >= 4}
+    # The e-mail's domain is shared by a whole organisation: only its local part counts.
+    words = {_fold(w) for raw in personal_words for w in re.split(r"[\s._-]+", raw.split("@")[0])
+             if len(w) >= 4}
     if any(word in folded for word in words):
         problems.append("Le mot de passe ne doit pas contenir votre nom ni votre adresse e-mail.")
     if not problems and len(password) <= 64:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
 from coordination.domain.accounts import OrganisationType, Role
-from coordination.domain.errors import AuthenticationFailed, NotFound, ValidationError
+from coordination.domain.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from coordination.domain.passwords import (
     DUMMY_HASH,
     hash_password,
@@ -139,7 +139,10 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.full_name)))
 
 
-def set_user_enabled(session: Session, user: User, enabled: bool) -> None:
+def set_user_enabled(session: Session, actor: User | None, user: User, enabled: bool) -> None:
+    """Disabling ends the account's sessions and API tokens at once."""
+    if actor is not None and actor.id == user.id and not enabled:
+        raise Conflict("Vous ne pouvez pas désactiver votre propre compte.")
     user.is_enabled = enabled
     if not enabled:
         _end_all_sessions(session, user, "account_disabled")

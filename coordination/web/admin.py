@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from coordination.domain.accounts import OrganisationType, Role
 from coordination.domain.errors import ValidationError
@@ -65,7 +66,7 @@ def toggle_user(user_id: int):  # type: ignore[no-untyped-def]
     form = ConfirmForm()
     if form.validate_on_submit():
         user = accounts.get_user(db(), user_id)
-        accounts.set_user_enabled(db(), user, bool(form.enabled.data))
+        accounts.set_user_enabled(db(), current_user, user, bool(form.enabled.data))
         flash(f"Compte de {user.full_name} {'réactivé' if user.is_enabled else 'désactivé'}.",
               "success")
     return redirect(url_for("admin.users"))

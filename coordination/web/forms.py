@@ -21,14 +21,21 @@ from coordination.domain.errors import ValidationError
 REQUIRED = "Ce champ est obligatoire."
 
 
-class LoginForm(FlaskForm):
+class Form(FlaskForm):
+    """Every form of the application: WTForms' own French messages ("N'est pas un choix valide")."""
+
+    class Meta:
+        locales = ("fr_FR", "fr")
+
+
+class LoginForm(Form):
     email = EmailField("Adresse e-mail", validators=[DataRequired(REQUIRED)],
                        render_kw={"autocomplete": "username", "autofocus": True})
     password = PasswordField("Mot de passe", validators=[DataRequired(REQUIRED)],
                              render_kw={"autocomplete": "current-password"})
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField("Mot de passe actuel", validators=[DataRequired(REQUIRED)],
                                      render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(
@@ -36,7 +43,7 @@ class PasswordChangeForm(FlaskForm):
         render_kw={"autocomplete": "new-password"})
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = StringField("Nom", validators=[DataRequired(REQUIRED), Length(max=200)])
     type = SelectField("Type", choices=[(k.value, k.label) for k in OrganisationType])
     is_health_professional_team = SelectField(
@@ -52,7 +59,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     full_name = StringField("Nom et prénom", validators=[DataRequired(REQUIRED), Length(max=200)])
     email = EmailField("Adresse e-mail", validators=[DataRequired(REQUIRED), Length(max=254)])
     organisation_id = SelectField("Organisation", coerce=int)
@@ -62,7 +69,7 @@ class UserForm(FlaskForm):
                              render_kw={"autocomplete": "new-password"})
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that changes state: POST with a CSRF token, nothing else."""
 
     enabled = BooleanField()

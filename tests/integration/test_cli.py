@@ -1,0 +1,141 @@
+"""The `coordination` command, as an operator's script uses it."""
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from coordination.cli import cli
+from coordination.db import make_engine, make_session_factory
+from coordination.models import User
+
+
+@pytest.fixture
+def run(fresh_database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("COORDINATION_DATABASE_URL", fresh_database_url)
+    monkeypatch.setenv("COORDINATION_INSTANCE_PATH", str(tmp_path / "instance"))
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def initialised(run):
+    assert run("init-db").exit_code == 0
+    return run
+
+
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_every_command_has_help(run):
+    names = list(_commands(cli))
+    assert {("init-db",), ("demo",), ("serve",), ("create-user",), ("create-organisation",),
+            ("audit", "verify")} <= set(names)
+    for name in names:
+        result = run(*name, "--help")
+        assert result.exit_code == 0 and "Usage:" in result.output, name
+
+
+def test_init_db_is_repeatable(run):
+    assert run("init-db").exit_code == 0
+    assert run("init-db").exit_code == 0
+
+
+def test_commands_refuse_an_uninitialised_database(run):
+    result = run("demo")
+    assert result.exit_code == 1 and "coordination init-db" in result.output
+
+
+def test_a_bad_setting_stops_the_command_naming_the_variable(run, monkeypatch):
+    monkeypatch.setenv("COORDINATION_SESSION_IDLE_MINUTES", "beaucoup")
+    result = run("init-db")
+    assert result.exit_code == 1 and "COORDINATION_SESSION_IDLE_MINUTES" in result.output
+
+
+def test_an_operator_creates_an_organisation_and_a_user_from_a_script(initialised,
+                                                                      fresh_database_url):
+    run = initialised
+    result = run("create-organisation", "--name", "SIAO 11", "--type", "siao")
+    assert result.exit_code == 0 and "health team: no" in result.output
+    result = run("create-user", "--email", "Marie@SIAO11.example", "--name", "Marie Puig",
+                 "--organisation", "siao 11", "--role", "partner", "--role", "manager",
+                 "--password-stdin", input="Les cigales chantent à Narbonne\n")
+    assert result.exit_code == 0, result.output
+    engine = make_engine(fresh_database_url)
+    with make_session_factory(engine)() as session:
+        user = session.query(User).one()
+        assert user.email == "marie@siao11.example"
+        assert {r.value for r in user.roles} == {"partner", "manager"}
+        assert user.password_hash.startswith("$argon2id$")
+    engine.dispose()
+
+
+def test_an_unknown_organisation_exits_2_naming_it(initialised):
+    result = initialised("create-user", "--email", "a@b.example", "--name", "A B",
+                         "--organisation", "Nulle Part", "--role", "partner",
+                         "--password-stdin", input="Les cigales chantent à Narbonne\n")
+    assert result.exit_code == 2 and "Nulle Part" in result.output
+
+
+def test_an_unknown_role_exits_2_naming_it(initialised):
+    initialised("create-organisation", "--name", "DAC 11", "--type", "dac")
+    result = initialised("create-user", "--email", "a@b.example", "--name", "A B",
+                         "--organisation", "DAC 11", "--role", "superhero",
+                         "--password-stdin", input="Les cigales chantent à Narbonne\n")
+    assert result.exit_code == 2 and "superhero" in result.output
+
+
+def test_an_unknown_organisation_type_exits_2_naming_it(initialised):
+    result = initialised("create-organisation", "--name", "X", "--type", "bakery")
+    assert result.exit_code == 2 and "bakery" in result.output
+
+
+def test_a_weak_password_is_refused_with_the_reason(initialised):
+    initialised("create-organisation", "--name", "DAC 11", "--type", "dac")
+    result = initialised("create-user", "--email", "a@b.example", "--name", "A B",
+                         "--organisation", "DAC 11", "--role", "admin",
+                         "--password-stdin", input="azerty123456\n")
+    assert result.exit_code == 2 and "les plus courants" in result.output
+
+
+def test_a_duplicate_organisation_is_refused(initialised):
+    initialised("create-organisation", "--name", "DAC 11", "--type", "dac")
+    result = initialised("create-organisation", "--name", "dac 11", "--type", "dac")
+    assert result.exit_code == 2 and "existe déjà" in result.output
+
+
+def test_demo_is_idempotent_and_prints_one_account_per_role(initialised, fresh_database_url):
+    first = initialised("demo")
+    second = initialised("demo")
+    assert first.exit_code == second.exit_code == 0
+    for role in ("coordinator", "partner", "manager", "admin"):
+        assert role in first.output
+    engine = make_engine(fresh_database_url)
+    with make_session_factory(engine)() as session:
+        assert session.query(User).count() == 7
+    engine.dispose()
+
+
+def test_audit_verify_passes_then_reports_a_tampered_entry(initialised, fresh_database_url):
+    from sqlalchemy import text
+
+    initialised("demo")
+    result = initialised("audit", "verify")
+    assert result.exit_code == 0 and "intact" in result.output
+    engine = make_engine(fresh_database_url)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("DROP TRIGGER audit_events_append_only ON audit_events"))
+        else:
+            connection.execute(text("DROP TRIGGER audit_events_no_update"))
+        connection.execute(text("UPDATE audit_events SET object_id = '999' WHERE id = 3"))
+    engine.dispose()
+    result = CliRunner().invoke(cli, ["audit", "verify"])
+    assert result.exit_code == 1 and "entry 3" in result.output
