@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run test lint bench clean install install-dev db demo
+.PHONY: run test lint bench clean install install-dev db demo browser screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,22 @@ demo: db
 run: demo
 	$(BIN)/coordination serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-test: install-dev
+test: install-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Browser journeys use Debian's Chromium (Playwright's own browser download does not work
+# offline). Installed when we can; otherwise those tests skip and say why.
+browser:
+	@[ -x /usr/bin/chromium ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium for the browser tests"; \
+	    apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	    echo "chromium could not be installed: browser tests will be skipped"; \
+	  else echo "chromium missing and not root: browser tests will be skipped"; fi; }
+
+screenshots: install-dev browser
+	COORDINATION_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/e2e
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None,
         SESSION_COOKIE_SECURE=settings.cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
         WTF_CSRF_TIME_LIMIT=None,
-        WTF_I18N_ENABLED=False,  # use WTForms' bundled French messages (no Flask-Babel)  # the token lives as long as the session it belongs to
+        WTF_I18N_ENABLED=False,  # WTForms' bundled French messages (no Flask-Babel)
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
     )
     app.config.update(flask_config)

@@ -66,7 +66,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def _make_sqlite_engine(url: str, **kwargs: Any) -> Engine:
     if ":memory:" in url or url in {"sqlite://", "sqlite:///"}:
-        raise ValueError("use a SQLite file: an in-memory database is not shared between connections")
+        raise ValueError("use a SQLite file: an in-memory database is not shared "
+                         "between connections")
     # One connection per checkout: SQLite connections are cheap and this keeps
     # worker processes and threads from sharing a handle.
     kwargs.setdefault("poolclass", NullPool)

@@ -116,7 +116,8 @@ def _database_url(env: Mapping[str, str], instance_path: Path) -> str:
         ) from None
     if url.get_backend_name() not in {"sqlite", "postgresql"}:
         raise SettingsError(
-            f"{PREFIX}DATABASE_URL must point to SQLite or PostgreSQL, got {url.get_backend_name()!r}"
+            f"{PREFIX}DATABASE_URL must point to SQLite or PostgreSQL, "
+            f"got {url.get_backend_name()!r}"
         )
     if url.get_backend_name() == "postgresql" and url.drivername != "postgresql+psycopg":
         # psycopg 3 is the driver we install and test; psycopg2 URLs would fail later.
@@ -156,7 +157,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
         ZoneInfo(timezone)
     except Exception:  # noqa: BLE001 - ZoneInfo raises several unrelated types
-        raise SettingsError(f"{PREFIX}TIMEZONE is not a known time zone, got {timezone!r}") from None
+        raise SettingsError(
+            f"{PREFIX}TIMEZONE is not a known time zone, got {timezone!r}") from None
     return Settings(
         instance_path=instance_path,
         database_url=_database_url(env, instance_path),

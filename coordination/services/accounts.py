@@ -57,7 +57,8 @@ def create_organisation(session: Session, *, name: str, type: OrganisationType,
     errors: dict[str, list[str]] = {}
     if not name:
         errors["name"] = ["Le nom est obligatoire."]
-    elif session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower())):
+    elif session.scalar(select(Organisation.id)
+                        .where(func.lower(Organisation.name) == name.lower())):
         errors["name"] = [f"Une organisation nommée « {name} » existe déjà."]
     if finess is not None and not re.fullmatch(r"\d[\dAB]\d{7}", finess):
         errors["finess"] = ["Le numéro FINESS compte 9 caractères (ex. 110780061)."]
@@ -83,7 +84,8 @@ def find_organisation(session: Session, name_or_id: str | int) -> Organisation:
         found = session.get(Organisation, int(name_or_id))
     else:
         found = session.scalar(
-            select(Organisation).where(func.lower(Organisation.name) == str(name_or_id).strip().lower())
+            select(Organisation)
+            .where(func.lower(Organisation.name) == str(name_or_id).strip().lower())
         )
     if found is None:
         raise NotFound(f"Organisation inconnue : {name_or_id}")
@@ -200,7 +202,7 @@ def _authenticate(session: Session, settings: Settings, email: str, password: st
     email = normalise_email(email)
     now = utcnow()
     throttle = session.get(LoginThrottle, _digest(email))
-    locked = throttle is not None and throttle.locked_until is not None and throttle.locked_until > now
+    locked = bool(throttle and throttle.locked_until and throttle.locked_until > now)
     user = session.scalar(select(User).where(User.email == email)) if email else None
     # Always run one argon2 verification so that timing does not reveal the outcome.
     password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)

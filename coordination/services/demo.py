@@ -15,7 +15,7 @@ from coordination.models import Organisation, User
 from coordination.services import accounts
 
 # Shown on the console by `make run`; demo databases only.
-DEMO_PASSWORD = "Aude-partenariat-2026"
+DEMO_PASSWORD = "Aude-partenariat-2026"  # noqa: S105 - printed for the demo on purpose
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ def test_an_invalid_organisation_keeps_what_was_typed_and_names_the_field(client
                                                                           personas):
     auth.login(personas["admin"].email)
     response = form(client, "/admin/organisations", name="SIAO 11", type="siao",
-                    is_health_professional_team="maybe", finess="12AB", agreement_signed_on="2026-05-01",
+                    is_health_professional_team="maybe", finess="12AB",
+                    agreement_signed_on="2026-05-01",
                     agreement_ends_on="2025-01-01")
     page = response.get_data(as_text=True)
     assert response.status_code == 422

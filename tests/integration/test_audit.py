@@ -80,12 +80,10 @@ def test_the_orm_refuses_to_change_an_audit_entry(db_session, personas):
 
 
 def test_the_database_refuses_to_change_an_audit_entry(db_session, personas):
-    with pytest.raises(DBAPIError):
-        with db_session.begin_nested():
-            db_session.execute(text("UPDATE audit_events SET detail = 'x'"))
-    with pytest.raises(DBAPIError):
-        with db_session.begin_nested():
-            db_session.execute(text("DELETE FROM audit_events"))
+    with pytest.raises(DBAPIError), db_session.begin_nested():
+        db_session.execute(text("UPDATE audit_events SET detail = 'x'"))
+    with pytest.raises(DBAPIError), db_session.begin_nested():
+        db_session.execute(text("DELETE FROM audit_events"))
 
 
 def _drop_guard_triggers(session):

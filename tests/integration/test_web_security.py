@@ -42,8 +42,8 @@ def test_a_login_form_without_csrf_token_is_refused(client, personas):
     assert "formulaire a expiré" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("path", ["/admin/organisations", "/admin/utilisateurs",
-                                  "/admin/audit", "/mon-compte", "/admin/utilisateurs/1/activation"])
+@pytest.mark.parametrize("path", ["/admin/organisations", "/admin/utilisateurs", "/admin/audit",
+                                  "/mon-compte", "/admin/utilisateurs/1/activation"])
 def test_every_admin_form_refuses_a_post_without_csrf_token(client, auth, personas, path):
     auth.login(personas["admin"].email)
     response = client.post(path, data={"name": "Piège", "type": "dac"})
