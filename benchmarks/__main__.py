@@ -1,0 +1,39 @@
+"""Run every benchmark: `python -m benchmarks [--quick]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import foundation
+from benchmarks.harness import Result
+
+SUITES = [foundation]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller volumes (smoke run)")
+    args = parser.parse_args()
+    results: list[Result] = []
+    for suite in SUITES:
+        results.extend(suite.run(quick=args.quick))
+    print(f"{'figure':<48} {'target':>14} {'measured':>12} {'baseline':>12} {'ratio':>7}  ok")
+    for r in results:
+        print(f"{r.figure:<48} {r.target_text:>14} {r.measured:>10.2f}{r.unit:<2} "
+              f"{r.baseline:>10.2f}{r.unit:<2} {r.ratio:>7.2f}  {'pass' if r.passed else 'MISS'}")
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (out / f"{stamp}.json").write_text(json.dumps({
+        "when": stamp, "python": platform.python_version(), "machine": platform.machine(),
+        "results": [r.as_dict() for r in results]}, indent=2), encoding="utf-8")
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
