@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -55,6 +55,13 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}
+
+
+def enum_column(enum_cls: type, name: str) -> Enum:
+    """A Python enum stored as its string values, without a native database enum type:
+    adding a value needs no type migration, and both engines store the same thing."""
+    return Enum(enum_cls, name=name, native_enum=False, length=32,
+                values_callable=lambda kinds: [k.value for k in kinds], validate_strings=True)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -9,13 +9,18 @@ from coordination.models.accounts import (
     UserRole,
 )
 from coordination.models.audit import AuditEvent
+from coordination.models.persons import ConsentRecord, IdentityStatusChange, Person, PersonMerge
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "ConsentRecord",
+    "IdentityStatusChange",
     "LoginSession",
     "LoginThrottle",
     "Organisation",
+    "Person",
+    "PersonMerge",
     "User",
     "UserRole",
 ]

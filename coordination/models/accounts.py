@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, utcnow
+from coordination.db import Base, enum_column, utcnow
 from coordination.domain.accounts import OrganisationType, Role
-
-
-def _enum(enum_cls: type, name: str) -> Enum:
-    # Stored as plain strings (no native enum type): adding a value needs no migration
-    # of a database type, and both engines store the same thing.
-    return Enum(enum_cls, name=name, native_enum=False, length=32,
-                values_callable=lambda kinds: [k.value for k in kinds],
-                validate_strings=True)
 
 
 class Organisation(Base):
@@ -24,7 +16,8 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    type: Mapped[OrganisationType] = mapped_column(_enum(OrganisationType, "organisation_type"))
+    type: Mapped[OrganisationType] = mapped_column(
+        enum_column(OrganisationType, "organisation_type"))
     is_health_professional_team: Mapped[bool]
     agreement_signed_on: Mapped[date | None]
     agreement_ends_on: Mapped[date | None]
@@ -89,7 +82,7 @@ class UserRole(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
                                          primary_key=True)
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"), primary_key=True)
 
 
 class LoginSession(Base):

@@ -3,6 +3,7 @@ elsewhere; never a stack trace to a user. Also the security headers of every res
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -95,7 +96,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Conflict)
     def _conflict(exc: Conflict) -> Any:
-        return error_response(409, exc.message, exc.details)
+        response = error_response(409, exc.message, exc.details, code=exc.code)
+        if is_api_request() and isinstance(exc.details, dict) and "candidates" in exc.details:
+            # DESIGN §8: "409 with `candidates`", also at the top level for simple clients.
+            body = {**response.get_json(), "candidates": exc.details["candidates"]}
+            response.set_data(json.dumps(body, ensure_ascii=False))
+        return response
 
     @app.errorhandler(StaleDataError)
     def _stale(_exc: StaleDataError) -> Any:

@@ -40,8 +40,24 @@ def page_args() -> tuple[int, int]:
     return values["page"], values["per_page"]
 
 
+def expected_version(body_version: object = None) -> int | None:
+    """The version the client last saw: `If-Match: "3"` (or W/"3"), else `version` in the
+    body. None when the client sent neither (last write wins is then its choice)."""
+    from coordination.domain.errors import ValidationError
+
+    header = request.headers.get("If-Match")
+    raw: object = header.strip().removeprefix("W/").strip('"') if header else body_version
+    if raw is None:
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.isdigit():
+        return int(raw)
+    raise ValidationError({"version": ["Numéro de version attendu (If-Match)."]})
+
+
 def paginated(items: list[dict[str, Any]], page: int, per_page: int, total: int) -> Any:
     return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
-from coordination.web.api import auth, organisations  # noqa: E402,F401  (registers routes)
+from coordination.web.api import auth, organisations, persons  # noqa: E402,F401  (routes)

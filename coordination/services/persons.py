@@ -1,0 +1,517 @@
+"""Persons: identity, duplicate detection, search, information/consent, merge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from coordination.db import utcnow
+from coordination.domain import identity
+from coordination.domain.consent import (
+    INFORMATION_METHODS,
+    ConsentKind,
+    SharingDecision,
+    SharingFacts,
+    sharing_decision,
+)
+from coordination.domain.errors import Conflict, NotFound, ValidationError
+from coordination.domain.identity import IdentityStatus, LegalProtection, Sex
+from coordination.domain.identity_matching import (
+    IdentityTraits,
+    MatchScore,
+    birth_date_variants,
+    compare,
+    fold,
+    phonetic_key,
+)
+from coordination.models import (
+    ConsentRecord,
+    IdentityStatusChange,
+    Organisation,
+    Person,
+    PersonMerge,
+    User,
+)
+from coordination.services import audit, policy
+from coordination.services.pagination import Page, paginate
+
+# Tables holding a person_id that a merge moves to the survivor. Later modules (calls,
+# situations) register theirs with `register_person_reference`.
+PERSON_REFERENCES: list[type] = [ConsentRecord]
+
+
+def register_person_reference(model: type) -> None:
+    if model not in PERSON_REFERENCES:
+        PERSON_REFERENCES.append(model)
+
+
+TEXT_FIELDS = {  # field -> (max length, required)
+    "birth_name": (100, True), "birth_first_names": (200, True),
+    "first_birth_first_name": (100, False), "used_name": (100, False),
+    "used_first_name": (100, False), "address": (300, False), "phone": (30, False),
+    "gp_name": (200, False), "gp_phone": (30, False), "caregiver_name": (200, False),
+    "caregiver_relation": (100, False), "caregiver_phone": (30, False),
+    "legal_protection_holder": (200, False),
+}
+CODE_FIELDS = ("birth_place_insee", "birth_country_insee", "commune_insee", "ins")
+EDITABLE_FIELDS = (*TEXT_FIELDS, *CODE_FIELDS, "birth_date", "sex", "identity_status",
+                   "legal_protection", "gp_directory_service_id")
+MAX_CANDIDATES = 10
+
+
+class DuplicatePerson(Conflict):
+    """Creating would likely duplicate existing persons (HTTP 409 with the candidates)."""
+
+    code = "duplicate_person"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person: Person
+    match: MatchScore
+
+
+# --- validation ----------------------------------------------------------------------------
+
+def _parse_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError
+
+
+def clean_person_fields(data: Mapping[str, Any], today: date,
+                        partial: bool = False) -> dict[str, Any]:
+    """Validated, normalised values of the fields present in `data` (all required fields
+    when not `partial`); ValidationError naming every bad field otherwise."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    for name, (limit, required) in TEXT_FIELDS.items():
+        if name not in data and partial:
+            continue
+        raw = data.get(name)
+        if raw is not None and not isinstance(raw, str):
+            errors[name] = ["Texte attendu."]
+            continue
+        value = " ".join((raw or "").split())
+        if required and not value:
+            errors[name] = ["Ce champ est obligatoire."]
+        elif len(value) > limit:
+            errors[name] = [f"{limit} caractères au plus."]
+        else:
+            clean[name] = value or None
+    if "birth_date" in data or not partial:
+        try:
+            born = _parse_date(data.get("birth_date"))
+        except ValueError:
+            errors["birth_date"] = ["Date attendue au format AAAA-MM-JJ."]
+        else:
+            if born is None:
+                errors["birth_date"] = ["Ce champ est obligatoire."]
+            elif problem := identity.birth_date_problem(born, today):
+                errors["birth_date"] = [problem]
+            else:
+                clean["birth_date"] = born
+    _choice(data, "sex", Sex, errors, clean, required=not partial,
+            message="Valeurs possibles : F, M ou I (indéterminé).")
+    _choice(data, "identity_status", IdentityStatus, errors, clean, required=False,
+            message="Valeurs possibles : provisoire, recuperee, validee, qualifiee.")
+    _choice(data, "legal_protection", LegalProtection, errors, clean, required=False,
+            message="Mesure de protection inconnue.")
+    for name in CODE_FIELDS:
+        if name not in data:
+            continue
+        raw = data.get(name)
+        if raw is not None and not isinstance(raw, str):
+            errors[name] = ["Texte attendu."]
+            continue
+        value = (raw or "").strip().upper()
+        if not value:
+            clean[name] = None
+        elif name == "ins":
+            if problem := identity.ins_problem(value):
+                errors[name] = [problem]
+            else:
+                clean[name] = identity.compact_ins(value)
+        elif name == "birth_country_insee":
+            if not identity.is_country_code(value):
+                errors[name] = ["Code pays INSEE attendu (5 chiffres commençant par 99, "
+                                "ex. 99134 pour l'Espagne)."]
+            else:
+                clean[name] = value
+        elif not identity.is_commune_code(value):
+            errors[name] = ["Code commune INSEE invalide (5 caractères, ex. 11069)."]
+        else:
+            clean[name] = value
+    if "gp_directory_service_id" in data:
+        raw = data.get("gp_directory_service_id")
+        if raw in (None, ""):
+            clean["gp_directory_service_id"] = None
+        elif isinstance(raw, int) and not isinstance(raw, bool) and raw > 0:
+            clean["gp_directory_service_id"] = raw
+        else:
+            errors["gp_directory_service_id"] = ["Identifiant de service attendu."]
+    if clean.get("birth_first_names") and not clean.get("first_birth_first_name") \
+            and "first_birth_first_name" not in errors:
+        clean["first_birth_first_name"] = clean["birth_first_names"].split()[0]
+    if clean.get("first_birth_first_name") and clean.get("birth_first_names") and \
+            fold(clean["first_birth_first_name"]) not in fold(clean["birth_first_names"]):
+        errors.setdefault("first_birth_first_name", []).append(
+            "Le premier prénom doit figurer dans la liste des prénoms de naissance.")
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _choice(data: Mapping[str, Any], name: str, enum_cls: Any, errors: dict[str, list[str]],
+            clean: dict[str, Any], *, required: bool, message: str) -> None:
+    if name not in data and not required:
+        return
+    raw = data.get(name)
+    try:
+        clean[name] = enum_cls(raw)
+    except ValueError:
+        errors[name] = ["Ce champ est obligatoire." if raw in (None, "") else message]
+
+
+def _refresh_keys(person: Person) -> None:
+    person.name_key = phonetic_key(person.birth_name)
+    person.used_name_key = phonetic_key(person.used_name) if person.used_name else None
+    person.first_name_key = phonetic_key(person.first_birth_first_name)
+    person.search_text = fold(" ".join(filter(None, [
+        person.birth_name, person.used_name, person.birth_first_names,
+        person.used_first_name])))
+
+
+def _status_consistency(values: Mapping[str, Any]) -> None:
+    status = values.get("identity_status") or IdentityStatus.PROVISIONAL
+    if problem := identity.status_problem(status, values.get("ins")):
+        raise ValidationError({"identity_status": [problem]})
+
+
+# --- duplicates ----------------------------------------------------------------------------
+
+def traits_of(person: Person | Mapping[str, Any]) -> IdentityTraits:
+    get = (lambda k: getattr(person, k)) if isinstance(person, Person) else person.get
+    sex = get("sex")
+    return IdentityTraits(
+        birth_name=get("birth_name"), first_names=get("birth_first_names"),
+        birth_date=get("birth_date"), sex=sex.value if sex is not None else None,
+        used_name=get("used_name"), used_first_name=get("used_first_name"))
+
+
+def find_duplicates(session: Session, traits: IdentityTraits, exclude_id: int | None = None,
+                    only_likely: bool = True) -> list[Candidate]:
+    """Candidates selected by birth date (and its day/month swap) or by phonetic keys of
+    name and first name, then scored; best first."""
+    name_keys = {phonetic_key(traits.birth_name)}
+    if traits.used_name:
+        name_keys.add(phonetic_key(traits.used_name))
+    first_keys = {phonetic_key(traits.first_names.split()[0])} if traits.first_names else set()
+    # Inverted entries ("Jean" typed as the name) meet through the crossed keys.
+    crossed = {phonetic_key(traits.first_names.split()[0])} if traits.first_names else set()
+    query = select(Person).where(
+        Person.merged_into_id.is_(None),
+        or_(Person.birth_date.in_(birth_date_variants(traits.birth_date)),
+            and_(or_(Person.name_key.in_(name_keys), Person.used_name_key.in_(name_keys)),
+                 Person.first_name_key.in_(first_keys)),
+            and_(Person.name_key.in_(crossed), Person.first_name_key.in_(name_keys))))
+    if exclude_id is not None:
+        query = query.where(Person.id != exclude_id)
+    scored = [Candidate(p, compare(traits, traits_of(p))) for p in session.scalars(query)]
+    if only_likely:
+        scored = [c for c in scored if c.match.is_likely_duplicate]
+    scored.sort(key=lambda c: c.match.score, reverse=True)
+    return scored[:MAX_CANDIDATES]
+
+
+# --- create, read, update ------------------------------------------------------------------
+
+def create_person(session: Session, actor: User, data: Mapping[str, Any], *,
+                  force: bool = False, force_reason: str | None = None,
+                  today: date | None = None) -> Person:
+    if not policy.can_edit_person(actor):
+        raise NotFound()
+    values = clean_person_fields(data, today or date.today())
+    _status_consistency(values)
+    reason = " ".join((force_reason or "").split())
+    if force and not reason:
+        raise ValidationError({"reason": ["Expliquez pourquoi il ne s'agit pas d'un doublon."]})
+    if values.get("ins"):
+        same_ins = session.scalar(select(Person).where(Person.ins == values["ins"],
+                                                       Person.merged_into_id.is_(None)))
+        if same_ins is not None:
+            raise DuplicatePerson("Une personne porte déjà ce matricule INS.",
+                                  {"candidates": [candidate_json(Candidate(
+                                      same_ins, compare(traits_of(values),
+                                                        traits_of(same_ins))))]})
+    if not force:
+        candidates = find_duplicates(session, traits_of(values))
+        if candidates:
+            raise DuplicatePerson(
+                "Cette personne ressemble à une ou plusieurs personnes déjà enregistrées : "
+                "vérifiez avant de créer.",
+                {"candidates": [candidate_json(c) for c in candidates]})
+    person = Person(**values, created_by_user_id=actor.id,
+                    duplicate_override_reason=reason if force else None)
+    _refresh_keys(person)
+    session.add(person)
+    session.flush()
+    session.add(IdentityStatusChange(person_id=person.id, from_status=None,
+                                     to_status=person.identity_status,
+                                     reason="Création" + (f" (doublon écarté : {reason})"
+                                                          if force else ""),
+                                     changed_by_user_id=actor.id))
+    if force:
+        audit.record(session, "duplicate_override", "persons", person.id, detail=reason[:500])
+    session.commit()
+    return person
+
+
+def get_person(session: Session, actor: User, person_id: int, *, follow_merge: bool = True,
+               detail: str | None = None) -> Person:
+    """The person, audited as read; a merged record resolves to its survivor."""
+    person = session.get(Person, person_id)
+    hops = 0
+    while follow_merge and person is not None and person.merged_into_id is not None \
+            and hops < 10:
+        person = session.get(Person, person.merged_into_id)
+        hops += 1
+    if person is None or not policy.can_view_person(actor, person):
+        raise NotFound("Personne introuvable.")
+    audit.record_read(session, person, detail=detail)
+    return person
+
+
+def update_person(session: Session, actor: User, person: Person, data: Mapping[str, Any],
+                  expected_version: int | None, today: date | None = None) -> Person:
+    if not policy.can_edit_person(actor) or person.is_tombstone:
+        raise NotFound("Personne introuvable.")
+    _check_version(person, expected_version)
+    values = clean_person_fields({k: v for k, v in data.items() if k in EDITABLE_FIELDS},
+                                 today or date.today(), partial=True)
+    changed = {k for k, v in values.items() if getattr(person, k) != v}
+    requested_status = values.pop("identity_status", None)
+    for name in changed - {"identity_status"}:
+        setattr(person, name, values[name])
+    lowered = identity.status_after_strict_trait_edit(person.identity_status, changed)
+    if lowered is not None:
+        _change_status(session, actor, person, lowered.new_status, lowered.reason)
+    elif requested_status is not None and requested_status != person.identity_status:
+        _change_status(session, actor, person, requested_status, "Statut modifié")
+    _status_consistency({"identity_status": person.identity_status, "ins": person.ins})
+    _refresh_keys(person)
+    session.commit()
+    return person
+
+
+def _change_status(session: Session, actor: User, person: Person,
+                   new_status: IdentityStatus, reason: str) -> None:
+    session.add(IdentityStatusChange(person_id=person.id, from_status=person.identity_status,
+                                     to_status=new_status, reason=reason,
+                                     changed_by_user_id=actor.id))
+    person.identity_status = new_status
+
+
+def _check_version(person: Person, expected: int | None) -> None:
+    if expected is not None and expected != person.version:
+        raise Conflict("Quelqu'un d'autre a modifié cette personne entre-temps : rechargez "
+                       "la fiche avant de recommencer.",
+                       {"current_version": person.version, "your_version": expected})
+
+
+def search_persons(session: Session, actor: User, text: str | None, birth_date: date | None,
+                   page: int, per_page: int) -> Page[Person]:
+    query = select(Person).where(Person.merged_into_id.is_(None),
+                                 policy.visible_persons_clause(actor))
+    for word in fold(text or "").split():
+        query = query.where(Person.search_text.contains(word, autoescape=True))
+    if birth_date is not None:
+        query = query.where(Person.birth_date.in_(birth_date_variants(birth_date)))
+    query = query.order_by(Person.birth_name, Person.first_birth_first_name, Person.id)
+    return paginate(session, query, page, per_page)
+
+
+# --- information, opposition, consent ------------------------------------------------------
+
+def record_consent(session: Session, actor: User, person: Person, data: Mapping[str, Any],
+                   today: date | None = None) -> ConsentRecord:
+    if not policy.can_edit_person(actor) or person.is_tombstone:
+        raise NotFound("Personne introuvable.")
+    today = today or date.today()
+    errors: dict[str, list[str]] = {}
+    try:
+        kind = ConsentKind(data.get("kind"))
+    except ValueError:
+        raise ValidationError({"kind": ["Valeurs possibles : information, opposition, "
+                                        "consent."]}) from None
+    try:
+        recorded_on = _parse_date(data.get("recorded_on")) or today
+    except ValueError:
+        errors["recorded_on"] = ["Date attendue au format AAAA-MM-JJ."]
+        recorded_on = today
+    if recorded_on > today:
+        errors["recorded_on"] = ["La date ne peut pas être dans le futur."]
+    organisation = None
+    if kind is ConsentKind.CONSENT:
+        organisation_id = data.get("organisation_id")
+        organisation = session.get(Organisation, organisation_id) \
+            if isinstance(organisation_id, int) else None
+        if organisation is None:
+            errors["organisation_id"] = ["Choisissez l'organisation à laquelle la personne "
+                                         "consent à partager ses informations."]
+        elif organisation.is_health_professional_team:
+            errors["organisation_id"] = ["Cette organisation est une équipe de soins : "
+                                         "l'information de la personne suffit."]
+    method = data.get("method")
+    if kind is ConsentKind.INFORMATION and method not in INFORMATION_METHODS:
+        errors["method"] = ["Indiquez comment la personne a été informée : "
+                            + ", ".join(INFORMATION_METHODS) + "."]
+    note = data.get("note")
+    if note is not None and not isinstance(note, str):
+        errors["note"] = ["Texte attendu."]
+    scope = data.get("scope")
+    if scope is not None and (not isinstance(scope, str) or len(scope) > 200):
+        errors["scope"] = ["Texte de 200 caractères au plus."]
+    if errors:
+        raise ValidationError(errors)
+    record = ConsentRecord(person_id=person.id, kind=kind, organisation=organisation,
+                           scope=scope or None, method=method if kind is
+                           ConsentKind.INFORMATION else None, recorded_on=recorded_on,
+                           recorded_by_user_id=actor.id, note=(note or None))
+    session.add(record)
+    session.commit()
+    return record
+
+
+def revoke_consent(session: Session, actor: User, person: Person, record_id: int,
+                   reason: str | None, today: date | None = None) -> ConsentRecord:
+    """Revoke a consent, or lift an opposition. Information records are facts: never
+    revoked."""
+    record = session.get(ConsentRecord, record_id)
+    if record is None or record.person_id != person.id or not policy.can_edit_person(actor):
+        raise NotFound("Enregistrement introuvable.")
+    if record.kind is ConsentKind.INFORMATION:
+        raise Conflict("Une information délivrée ne se révoque pas.")
+    if record.revoked_on is not None:
+        raise Conflict("Cet enregistrement est déjà révoqué.")
+    record.revoked_on = today or date.today()
+    record.revoked_by_user_id = actor.id
+    record.revocation_reason = " ".join((reason or "").split())[:500] or None
+    session.commit()
+    return record
+
+
+def may_share_with(session: Session, person: Person,
+                   organisation: Organisation) -> SharingDecision:
+    """The one answer to "may this organisation see this person's situation?"."""
+    active = [r for r in session.scalars(select(ConsentRecord).where(
+        ConsentRecord.person_id == person.id, ConsentRecord.revoked_on.is_(None)))]
+    return sharing_decision(SharingFacts(
+        informed=any(r.kind is ConsentKind.INFORMATION for r in active),
+        opposition=any(r.kind is ConsentKind.OPPOSITION for r in active),
+        organisation_is_health_team=organisation.is_health_professional_team,
+        consent_for_organisation=any(r.kind is ConsentKind.CONSENT
+                                     and r.organisation_id == organisation.id for r in active),
+    ))
+
+
+# --- merge ---------------------------------------------------------------------------------
+
+def merge_persons(session: Session, actor: User, survivor_id: int, merged_id: int,
+                  reason: str | None) -> PersonMerge:
+    """Move everything that points to `merged` onto `survivor`; `merged` stays as a
+    tombstone pointing to the survivor so that old links still resolve."""
+    if not policy.can_merge_persons(actor):
+        raise NotFound()
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": ["Indiquez pourquoi ces deux fiches sont la même "
+                                          "personne."]})
+    if survivor_id == merged_id:
+        raise Conflict("Impossible de fusionner une personne avec elle-même.")
+    survivor = session.get(Person, survivor_id)
+    merged = session.get(Person, merged_id)
+    if survivor is None or merged is None:
+        raise NotFound("Personne introuvable.")
+    if survivor.is_tombstone:
+        raise Conflict(f"La fiche n° {survivor.id} a déjà été fusionnée dans la fiche "
+                       f"n° {survivor.merged_into_id} : fusionnez dans celle-ci.")
+    if merged.is_tombstone:
+        raise Conflict(f"La fiche n° {merged.id} a déjà été fusionnée.")
+    moved: dict[str, list[int]] = {}
+    for model in PERSON_REFERENCES:
+        ids = list(session.scalars(select(model.id).where(model.person_id == merged.id)))
+        if ids:
+            session.execute(update(model).where(model.id.in_(ids))
+                            .values(person_id=survivor.id))
+            moved[model.__tablename__] = ids
+    merged.merged_into_id = survivor.id
+    merged.merged_at = utcnow()
+    record = PersonMerge(survivor_id=survivor.id, merged_id=merged.id, reason=reason,
+                         moved=moved, performed_by_user_id=actor.id)
+    session.add(record)
+    audit.record(session, "merge", "persons", merged.id, detail=f"into {survivor.id}")
+    session.commit()
+    session.expire_all()
+    return record
+
+
+def undo_merge(session: Session, actor: User, merge_id: int) -> PersonMerge:
+    if not policy.can_undo_merge(actor):
+        raise NotFound()
+    record = session.get(PersonMerge, merge_id)
+    if record is None:
+        raise NotFound("Fusion introuvable.")
+    if record.undone_at is not None:
+        raise Conflict("Cette fusion a déjà été annulée.")
+    merged = session.get(Person, record.merged_id)
+    if merged is None or merged.merged_into_id != record.survivor_id:
+        raise Conflict("La fiche fusionnée a changé depuis : annulation impossible.")
+    tables = {model.__tablename__: model for model in PERSON_REFERENCES}
+    for table, ids in record.moved.items():
+        model = tables[table]
+        session.execute(update(model).where(model.id.in_(ids), model.person_id ==
+                                            record.survivor_id).values(person_id=merged.id))
+    merged.merged_into_id = None
+    merged.merged_at = None
+    record.undone_at = utcnow()
+    record.undone_by_user_id = actor.id
+    audit.record(session, "merge_undone", "persons", merged.id,
+                 detail=f"from {record.survivor_id}")
+    session.commit()
+    session.expire_all()
+    return record
+
+
+def list_merges(session: Session, actor: User) -> list[PersonMerge]:
+    if not policy.can_undo_merge(actor):
+        raise NotFound()
+    return list(session.scalars(select(PersonMerge).order_by(PersonMerge.id.desc()).limit(200)))
+
+
+# --- representation ------------------------------------------------------------------------
+
+def candidate_json(candidate: Candidate) -> dict[str, Any]:
+    person = candidate.person
+    return {
+        "id": person.id, "birth_name": person.birth_name, "used_name": person.used_name,
+        "birth_first_names": person.birth_first_names,
+        "birth_date": person.birth_date.isoformat(), "sex": person.sex.value,
+        "commune_insee": person.commune_insee,
+        "identity_status": person.identity_status.value,
+        "score": candidate.match.score,
+        "scores": {"name": candidate.match.name, "first_name": candidate.match.first_name,
+                   "birth_date": candidate.match.birth_date},
+    }

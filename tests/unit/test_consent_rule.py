@@ -1,0 +1,35 @@
+"""Who may see a person's situation: opposition, information, health team, consent."""
+
+import itertools
+
+import pytest
+
+from coordination.domain.consent import SharingFacts, sharing_decision
+
+
+def decide(**facts):
+    base = dict(informed=True, opposition=False, organisation_is_health_team=True,
+                consent_for_organisation=False)
+    return sharing_decision(SharingFacts(**{**base, **facts}))
+
+
+def test_a_health_team_sees_an_informed_person_who_did_not_object():
+    assert decide().allowed
+
+
+def test_a_non_health_organisation_needs_a_consent_naming_it():
+    assert not decide(organisation_is_health_team=False).allowed
+    assert decide(organisation_is_health_team=False, consent_for_organisation=True).allowed
+
+
+def test_nothing_is_shared_before_the_person_is_informed():
+    assert not decide(informed=False).allowed
+
+
+@pytest.mark.parametrize(("informed", "health", "consent"),
+                         list(itertools.product([True, False], repeat=3)))
+def test_an_opposition_blocks_every_sharing_whatever_else_is_recorded(informed, health,
+                                                                     consent):
+    decision = decide(opposition=True, informed=informed, organisation_is_health_team=health,
+                      consent_for_organisation=consent)
+    assert not decision.allowed and "opposée" in decision.reason
