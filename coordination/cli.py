@@ -175,18 +175,27 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain; report the first tampered entry (exit status 1)."""
+@click.option("--anchor", metavar="ID:HASH",
+              help="An anchor printed by an earlier verification: also proves that no entry "
+                   "up to it was removed from the end of the trail.")
+def audit_verify(anchor: str | None) -> None:
+    """Check the hash chain; report the first tampered entry (exit status 1).
+
+    Keep the printed anchor outside the database (e.g. with the backups)."""
     from coordination.services import audit as audit_service
 
     _require_schema()
     with _session() as session:
-        checked, broken = audit_service.verify_chain(session)
-    if broken is not None:
-        click.echo(f"TAMPERED: entry {broken.entry_id}: {broken.reason} "
-                   f"({checked} entries read)", err=True)
+        try:
+            report = audit_service.verify_chain(session, anchor)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--anchor") from None
+    if report.broken is not None:
+        click.echo(f"TAMPERED: entry {report.broken.entry_id}: {report.broken.reason} "
+                   f"({report.checked} entries read)", err=True)
         sys.exit(1)
-    click.echo(f"audit trail intact: {checked} entries verified")
+    click.echo(f"audit trail intact: {report.checked} entries verified")
+    click.echo(f"anchor: {report.anchor}")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,8 +139,18 @@ def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
             return key
     instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    # Written with owner-only permissions: whoever reads it can forge sessions.
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # Owner-only permissions (whoever reads it can forge sessions), and O_EXCL: when
+    # several workers start at once, one writes the key and the others read it.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            existing = key_file.read_text(encoding="utf-8").strip()
+            if len(existing) >= 32:
+                return existing
+            time.sleep(0.02)
+        raise SettingsError(f"{key_file} exists but holds no usable key: delete it or set "
+                            f"{PREFIX}SECRET_KEY") from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(key)
     return key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -13,9 +14,12 @@ from coordination.domain.accounts import OrganisationType, Role
 
 class Organisation(Base):
     __tablename__ = "organisations"
+    __audited__ = True  # its health-team flag decides who sees what without consent
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # case- and accent-insensitive form of the name, the same on SQLite and PostgreSQL
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
     type: Mapped[OrganisationType] = mapped_column(
         enum_column(OrganisationType, "organisation_type"))
     is_health_professional_team: Mapped[bool]
@@ -26,6 +30,11 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
+
+    @staticmethod
+    def key_for(name: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", " ".join(name.split()).casefold())
+        return "".join(c for c in decomposed if not unicodedata.combining(c))
 
     def agreement_active_on(self, day: date) -> bool:
         if self.agreement_signed_on is None or self.agreement_signed_on > day:
@@ -79,6 +88,7 @@ class User(Base):
 
 class UserRole(Base):
     __tablename__ = "user_roles"
+    __audited__ = True  # granting a role is granting access
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
                                          primary_key=True)

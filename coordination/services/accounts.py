@@ -9,7 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
@@ -58,7 +60,7 @@ def create_organisation(session: Session, *, name: str, type: OrganisationType,
     if not name:
         errors["name"] = ["Le nom est obligatoire."]
     elif session.scalar(select(Organisation.id)
-                        .where(func.lower(Organisation.name) == name.lower())):
+                        .where(Organisation.name_key == Organisation.key_for(name))):
         errors["name"] = [f"Une organisation nommée « {name} » existe déjà."]
     if finess is not None and not re.fullmatch(r"\d[\dAB]\d{7}", finess):
         errors["finess"] = ["Le numéro FINESS compte 9 caractères (ex. 110780061)."]
@@ -67,7 +69,7 @@ def create_organisation(session: Session, *, name: str, type: OrganisationType,
     if errors:
         raise ValidationError(errors)
     organisation = Organisation(
-        name=name, type=type,
+        name=name, name_key=Organisation.key_for(name), type=type,
         is_health_professional_team=(type.usually_health_team
                                      if is_health_professional_team is None
                                      else is_health_professional_team),
@@ -80,12 +82,12 @@ def create_organisation(session: Session, *, name: str, type: OrganisationType,
 
 
 def find_organisation(session: Session, name_or_id: str | int) -> Organisation:
-    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+    if isinstance(name_or_id, int) or (str(name_or_id).isascii() and str(name_or_id).isdigit()):
         found = session.get(Organisation, int(name_or_id))
     else:
         found = session.scalar(
             select(Organisation)
-            .where(func.lower(Organisation.name) == str(name_or_id).strip().lower())
+            .where(Organisation.name_key == Organisation.key_for(str(name_or_id)))
         )
     if found is None:
         raise NotFound(f"Organisation inconnue : {name_or_id}")
@@ -138,6 +140,7 @@ def get_user(session: Session, user_id: int) -> User:
 
 
 def list_users(session: Session) -> list[User]:
+    audit.record(session, "read", "users", None, detail="liste des comptes")
     return list(session.scalars(select(User).order_by(User.full_name)))
 
 
@@ -151,21 +154,34 @@ def set_user_enabled(session: Session, actor: User | None, user: User, enabled: 
     session.commit()
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> None:
-    if not verify_password(user.password_hash, current):
-        raise ValidationError({"current_password": ["Mot de passe actuel incorrect."]})
+def change_password(session: Session, settings: Settings, user: User, current: str, new: str,
+                    keep_session_token: str | None = None) -> None:
+    """Wrong current passwords count towards the same lock-out as logins; a new password
+    ends every other session and API token of the account."""
+    now = utcnow()
+    throttle = _throttle_for_update(session, user.email, now)
+    locked = throttle.locked_until is not None and throttle.locked_until > now
+    if locked or not verify_password(user.password_hash, current):
+        _count_failure(settings, throttle, now)
+        session.commit()
+        raise ValidationError({"current_password": [
+            "Mot de passe actuel incorrect (après plusieurs essais, la modification est "
+            "suspendue quelques minutes)."]})
     problems = password_problems(new, (user.full_name, user.email))
     if problems:
         raise ValidationError({"new_password": problems})
     user.password_hash = hash_password(new)
-    user.password_changed_at = utcnow()
+    user.password_changed_at = now
+    _end_all_sessions(session, user, "password_changed",
+                      keep=_digest(keep_session_token) if keep_session_token else None)
     session.commit()
 
 
-def _end_all_sessions(session: Session, user: User, reason: str) -> None:
+def _end_all_sessions(session: Session, user: User, reason: str, keep: str | None = None) -> None:
     now = utcnow()
     session.execute(update(LoginSession)
-                    .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+                    .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None),
+                           LoginSession.token_hash != (keep or ""))
                     .values(ended_at=now, end_reason=reason))
     session.execute(update(ApiToken)
                     .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
@@ -200,20 +216,22 @@ def _authenticate(session: Session, settings: Settings, email: str, password: st
     `login_lock_minutes`, even for the right password.
     """
     email = normalise_email(email)
-    now = utcnow()
-    throttle = session.get(LoginThrottle, _digest(email))
-    locked = bool(throttle and throttle.locked_until and throttle.locked_until > now)
     user = session.scalar(select(User).where(User.email == email)) if email else None
-    # Always run one argon2 verification so that timing does not reveal the outcome.
-    password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
+    known_hash = user.password_hash if user else DUMMY_HASH
+    session.commit()  # the slow argon2 check below must not hold the database's write lock
+    # Always one argon2 verification, so that timing does not reveal whether the account
+    # exists.
+    password_ok = verify_password(known_hash, password)
+    now = utcnow()
+    throttle = _throttle_for_update(session, email, now)
+    locked = throttle.locked_until is not None and throttle.locked_until > now
     if locked or user is None or not password_ok or not user.is_enabled:
-        _count_failure(session, settings, email, throttle, now)
+        _count_failure(settings, throttle, now)
         audit.record(session, "login_failed", "users", user.id if user else None,
                      detail="locked" if locked else None)
         session.commit()
         raise AuthenticationFailed(LOGIN_REFUSED)
-    if throttle is not None:
-        session.delete(throttle)
+    throttle.failures, throttle.locked_until = 0, None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now
@@ -222,29 +240,45 @@ def _authenticate(session: Session, settings: Settings, email: str, password: st
     return user
 
 
-def _count_failure(session: Session, settings: Settings, email: str,
-                   throttle: LoginThrottle | None, now: datetime) -> None:
+def _throttle_for_update(session: Session, email: str, now: datetime) -> LoginThrottle:
+    """The address's throttle row, created if missing, locked until commit so that
+    concurrent failures are all counted (PostgreSQL row lock; SQLite serialises writers)."""
+    key = _digest(email)
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    session.execute(insert(LoginThrottle)
+                    .values(email_key=key, failures=0, window_started_at=now)
+                    .on_conflict_do_nothing(index_elements=["email_key"]))
+    return session.scalars(select(LoginThrottle).where(LoginThrottle.email_key == key)
+                           .with_for_update()
+                           .execution_options(populate_existing=True)).one()
+
+
+def _count_failure(settings: Settings, throttle: LoginThrottle, now: datetime) -> None:
     window = timedelta(minutes=settings.login_lock_minutes)
-    if throttle is None:
-        throttle = LoginThrottle(email_key=_digest(email), failures=0, window_started_at=now)
-        session.add(throttle)
     if throttle.locked_until is not None and throttle.locked_until > now:
         return  # attempts during a lock neither extend nor count towards the next one
-    if now - throttle.window_started_at > window or throttle.locked_until is not None:
+    if now - throttle.window_started_at > window or throttle.locked_until is not None \
+            or throttle.failures == 0:
         throttle.failures, throttle.window_started_at, throttle.locked_until = 0, now, None
     throttle.failures += 1
     if throttle.failures >= settings.login_max_failures:
         throttle.locked_until = now + window
 
 
+@dataclass(frozen=True)
+class SessionCheck:
+    user: User | None
+    expired: bool = False  # ended now by the idle or absolute limit: tell the person why
+
+
 def resolve_login_session(session: Session, settings: Settings, token: str | None,
-                          user_id: int) -> User | None:
-    """The signed-in user, or None when the session ended, idled out or is too old."""
+                          user_id: int) -> SessionCheck:
+    """The signed-in user, or none when the session ended, idled out or is too old."""
     if not token:
-        return None
+        return SessionCheck(None)
     row = session.get(LoginSession, _digest(token))
     if row is None or row.user_id != user_id or row.ended_at is not None:
-        return None
+        return SessionCheck(None)
     now = utcnow()
     reason = None
     if now - row.last_seen_at > timedelta(minutes=settings.session_idle_minutes):
@@ -257,11 +291,11 @@ def resolve_login_session(session: Session, settings: Settings, token: str | Non
     if reason:
         row.ended_at, row.end_reason = now, reason
         session.commit()
-        return None
+        return SessionCheck(None, expired=reason in {"idle_timeout", "max_age"})
     if now - row.last_seen_at > _TOUCH_INTERVAL:
         row.last_seen_at = now
         session.commit()
-    return user
+    return SessionCheck(user)
 
 
 def end_login_session(session: Session, token: str | None, reason: str = "logout") -> None:

@@ -125,6 +125,19 @@ def _collect_writes(session: Session, _flush_context: Any) -> None:
             record(session, "delete", _type_name(obj), _identity(obj))
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_writes(state: Any) -> None:
+    """A bulk UPDATE/DELETE would change audited rows without passing through the flush
+    that records them: change such rows one object at a time instead."""
+    if not (state.is_update or state.is_delete):
+        return
+    for mapper in state.all_mappers:
+        if getattr(mapper.class_, "__audited__", False):
+            raise PermissionError(f"bulk {'update' if state.is_update else 'delete'} of "
+                                  f"audited {mapper.class_.__tablename__}: change objects "
+                                  "one by one so that the audit trail records them")
+
+
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
     session.flush()  # collect (through after_flush) the writes this commit is about to make
@@ -171,19 +184,53 @@ class ChainBreak:
     reason: str
 
 
-def verify_chain(session: Session, batch_size: int = 5000) -> tuple[int, ChainBreak | None]:
-    """Walk the whole trail; return how many entries were checked and the first break."""
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    broken: ChainBreak | None
+    head_id: int | None  # last entry: record "id:hash" outside the database as an anchor
+    head_hash: str
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.head_id or 0}:{self.head_hash}"
+
+
+def verify_chain(session: Session, anchor: str | None = None,
+                 batch_size: int = 5000) -> ChainReport:
+    """Walk the whole trail and report the first break. Removing the newest entries leaves
+    a valid shorter chain: an `anchor` ("id:hash", printed by an earlier verification and
+    kept elsewhere) proves that entry is still there, unchanged."""
+    expected = _parse_anchor(anchor) if anchor else None
     previous = GENESIS_HASH
-    checked = 0
+    checked, head_id = 0, None
+    anchor_seen = expected is None or expected == (0, GENESIS_HASH)
     for entry in _iterate(session, batch_size):
         checked += 1
         if entry.prev_hash != previous:
-            return checked, ChainBreak(entry.id, "le lien vers l'entrée précédente est rompu "
-                                       "(entrée supprimée, insérée ou réordonnée)")
+            return ChainReport(checked, ChainBreak(entry.id, "le lien vers l'entrée précédente "
+                               "est rompu (entrée supprimée, insérée ou réordonnée)"),
+                               head_id, previous)
         if chain_hash(entry) != entry.hash:
-            return checked, ChainBreak(entry.id, "le contenu de l'entrée a été modifié")
-        previous = entry.hash
-    return checked, None
+            return ChainReport(checked, ChainBreak(entry.id, "le contenu de l'entrée a été "
+                               "modifié"), head_id, previous)
+        if expected is not None and entry.id == expected[0]:
+            if entry.hash != expected[1]:
+                return ChainReport(checked, ChainBreak(entry.id, "l'entrée ne correspond plus "
+                                   "à l'ancre enregistrée"), head_id, previous)
+            anchor_seen = True
+        previous, head_id = entry.hash, entry.id
+    if not anchor_seen:
+        return ChainReport(checked, ChainBreak(expected[0], "l'entrée de l'ancre a disparu "
+                           "(fin du journal supprimée)"), head_id, previous)
+    return ChainReport(checked, None, head_id, previous)
+
+
+def _parse_anchor(anchor: str) -> tuple[int, str]:
+    entry_id, _, digest = anchor.partition(":")
+    if not entry_id.isascii() or not entry_id.isdigit() or len(digest) != 64:
+        raise ValueError(f"anchor must look like ID:SHA256, got {anchor!r}")
+    return int(entry_id), digest
 
 
 def _iterate(session: Session, batch_size: int) -> Iterator[AuditEvent]:

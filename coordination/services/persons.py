@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
@@ -452,11 +452,12 @@ def merge_persons(session: Session, actor: User, survivor_id: int, merged_id: in
         raise Conflict(f"La fiche n° {merged.id} a déjà été fusionnée.")
     moved: dict[str, list[int]] = {}
     for model in PERSON_REFERENCES:
-        ids = list(session.scalars(select(model.id).where(model.person_id == merged.id)))
-        if ids:
-            session.execute(update(model).where(model.id.in_(ids))
-                            .values(person_id=survivor.id))
-            moved[model.__tablename__] = ids
+        # One object at a time: each move goes through the audit hook.
+        rows = list(session.scalars(select(model).where(model.person_id == merged.id)))
+        for row in rows:
+            row.person_id = survivor.id
+        if rows:
+            moved[model.__tablename__] = [row.id for row in rows]
     merged.merged_into_id = survivor.id
     merged.merged_at = utcnow()
     record = PersonMerge(survivor_id=survivor.id, merged_id=merged.id, reason=reason,
@@ -482,8 +483,9 @@ def undo_merge(session: Session, actor: User, merge_id: int) -> PersonMerge:
     tables = {model.__tablename__: model for model in PERSON_REFERENCES}
     for table, ids in record.moved.items():
         model = tables[table]
-        session.execute(update(model).where(model.id.in_(ids), model.person_id ==
-                                            record.survivor_id).values(person_id=merged.id))
+        for row in session.scalars(select(model).where(model.id.in_(ids),
+                                                       model.person_id == record.survivor_id)):
+            row.person_id = merged.id
     merged.merged_into_id = None
     merged.merged_at = None
     record.undone_at = utcnow()

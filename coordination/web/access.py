@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, abort, request, session
+from flask import Flask, abort, g, request, session
 from flask_login import LoginManager, current_user
 
 from coordination.domain.accounts import Role
@@ -77,10 +77,13 @@ login_manager.session_protection = None  # server-side sessions (LoginSession) d
 
 @login_manager.user_loader
 def _load_from_cookie(user_id: str) -> User | None:
-    if is_api_request() or not user_id.isdigit():
+    if is_api_request() or not (user_id.isascii() and user_id.isdigit()):
         return None  # the API takes bearer tokens only: no cookie, so no CSRF exposure
-    return accounts.resolve_login_session(db(), settings(), session.get(SESSION_TOKEN_KEY),
-                                          int(user_id))
+    check = accounts.resolve_login_session(db(), settings(), session.get(SESSION_TOKEN_KEY),
+                                           int(user_id))
+    if check.expired:
+        g.session_expired = True
+    return check.user
 
 
 @login_manager.request_loader
@@ -100,8 +103,9 @@ def _unauthorised() -> Any:
         abort(401)
     from flask import flash, redirect, url_for
 
-    if session.get("_expired"):
-        flash("Votre session a expiré : reconnectez-vous.", "info")
+    if g.get("session_expired"):
+        flash("Votre session a expiré après une période d'inactivité : reconnectez-vous.",
+              "info")
     next_path = request.full_path if request.method == "GET" else None
     return redirect(url_for("auth.login", next=next_path.rstrip("?") if next_path else None))
 

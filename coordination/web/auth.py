@@ -21,7 +21,8 @@ def _safe_next(target: str | None) -> str:
     if target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") \
-                and not target.startswith("//") and "\\" not in target:
+                and not target.startswith("//") and "\\" not in target \
+                and target.isprintable():
             return target
     return url_for("dashboard.home")
 
@@ -67,8 +68,10 @@ def account():  # type: ignore[no-untyped-def]
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(db(), current_user, form.current_password.data or "",
-                                     form.new_password.data or "")
+            accounts.change_password(db(), settings(), current_user,
+                                     form.current_password.data or "",
+                                     form.new_password.data or "",
+                                     keep_session_token=session.get(SESSION_TOKEN_KEY))
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

@@ -88,11 +88,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError) -> Any:
-        return error_response(422, exc.message, exc.details)
+        return error_response(422, exc.message, exc.details, code=exc.code)
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound) -> Any:
-        return error_response(404, exc.message)
+        return error_response(404, exc.message, code=exc.code)
 
     @app.errorhandler(Conflict)
     def _conflict(exc: Conflict) -> Any:
@@ -110,11 +110,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(AuthenticationFailed)
     def _auth_failed(exc: AuthenticationFailed) -> Any:
-        return error_response(401, exc.message)
+        return error_response(401, exc.message, code=exc.code)
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
-        return error_response(400, exc.message, exc.details)
+        return error_response(400, exc.message, exc.details, code=exc.code)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

@@ -54,6 +54,7 @@ def upgrade() -> None:
     op.create_table('organisations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('name_key', sa.String(length=200), nullable=False),
     sa.Column('type', sa.Enum('dac', 'cmp_ussap', 'csapa', 'caarud', 'siao', 'chrs', 'hospital', 'oru', 'com360', 'cpts', 'msp', 'social_services', 'other', name='organisation_type', native_enum=False, length=32), nullable=False),
     sa.Column('is_health_professional_team', sa.Boolean(), nullable=False),
     sa.Column('agreement_signed_on', sa.Date(), nullable=True),
@@ -62,7 +63,7 @@ def upgrade() -> None:
     sa.Column('is_demo', sa.Boolean(), nullable=False),
     sa.Column('created_at', coordination.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
-    sa.UniqueConstraint('name', name=op.f('uq_organisations_name'))
+    sa.UniqueConstraint('name_key', name=op.f('uq_organisations_name_key'))
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -159,6 +160,10 @@ def _create_append_only_triggers() -> None:
             CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
             FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
         """)
+        op.execute("""
+            CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()
+        """)
     else:
         for verb in ("UPDATE", "DELETE"):
             op.execute(f"""
@@ -169,6 +174,7 @@ def _create_append_only_triggers() -> None:
 
 def _drop_append_only_triggers() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events")
         op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
         op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
     else:

@@ -136,3 +136,22 @@ def test_the_token_endpoint_applies_the_same_lock_out_as_the_login_page(client, 
 
 def test_api_responses_are_never_cached(client):
     assert client.get("/api/v1/organisations").headers["Cache-Control"] == "no-store"
+
+
+def test_odd_unicode_digits_in_pagination_are_422_not_500(client, auth, personas):
+    response = client.get("/api/v1/organisations?page=%C2%B2",
+                          headers=auth.token("alice@dac11.test"))
+    assert response.status_code == 422
+
+
+def test_lone_surrogates_in_json_are_422_naming_the_field(client):
+    response = client.post("/api/v1/auth/token", data='{"email": "\\ud800", "password": "x"}',
+                           content_type="application/json")
+    assert response.status_code == 422
+    assert "email" in error_of(response)["details"]["fields"]
+
+
+def test_a_failed_token_request_says_authentication_failed(client, personas):
+    response = client.post("/api/v1/auth/token", json={"email": "alice@dac11.test",
+                                                       "password": "nope"})
+    assert error_of(response)["code"] == "authentication_failed"

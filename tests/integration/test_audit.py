@@ -17,8 +17,9 @@ def entries(session):
 def test_creating_a_user_is_audited_with_its_fields_and_actor(db_session, personas):
     created = [e for e in entries(db_session) if e.action == "create"]
     alice = personas["coordinator"]
-    entry = next(e for e in created if e.object_id == str(alice.id))
-    assert entry.object_type == "users" and entry.actor_label == "test"
+    entry = next(e for e in created
+                 if e.object_type == "users" and e.object_id == str(alice.id))
+    assert entry.actor_label == "test"
     assert {"email", "full_name", "password_hash"} <= set(entry.changed_fields)
 
 
@@ -67,8 +68,9 @@ def test_entries_form_an_unbroken_chain(db_session, personas):
     assert rows[0].prev_hash == GENESIS_HASH
     for previous, current in zip(rows, rows[1:], strict=False):
         assert current.prev_hash == previous.hash
-    checked, broken = verify_chain(db_session)
-    assert broken is None and checked == len(rows)
+    report = verify_chain(db_session)
+    assert report.broken is None and report.checked == len(rows)
+    assert report.head_id == rows[-1].id and report.head_hash == rows[-1].hash
 
 
 def test_the_orm_refuses_to_change_an_audit_entry(db_session, personas):
@@ -102,7 +104,7 @@ def test_verification_reports_the_first_edited_entry(db_session, personas):
     db_session.execute(text("UPDATE audit_events SET actor_label = 'quelqu''un d''autre' "
                             "WHERE id = :id"), {"id": target.id})
     db_session.expire_all()
-    _checked, broken = verify_chain(db_session)
+    broken = verify_chain(db_session).broken
     assert broken is not None and broken.entry_id == target.id
     assert "modifié" in broken.reason
 
@@ -112,7 +114,7 @@ def test_verification_reports_a_deleted_entry_at_its_successor(db_session, perso
     _drop_guard_triggers(db_session)
     db_session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": rows[1].id})
     db_session.expire_all()
-    _checked, broken = verify_chain(db_session)
+    broken = verify_chain(db_session).broken
     assert broken is not None and broken.entry_id == rows[2].id
     assert "lien" in broken.reason
 
@@ -123,3 +125,56 @@ def test_an_admin_verifies_the_chain_from_the_audit_page(client, auth, personas)
     auth.login(personas["admin"].email)
     page = client.post("/admin/audit", data={"csrf_token": csrf_token(client, "/admin/audit")})
     assert "Chaîne intacte" in page.get_data(as_text=True)
+
+
+def test_removing_the_newest_entries_is_caught_by_an_earlier_anchor(db_session, personas):
+    anchor = verify_chain(db_session).anchor
+    rows = entries(db_session)
+    _drop_guard_triggers(db_session)
+    db_session.execute(text("DELETE FROM audit_events WHERE id >= :id"), {"id": rows[-2].id})
+    db_session.expire_all()
+    assert verify_chain(db_session).broken is None  # a shorter chain is still a chain
+    broken = verify_chain(db_session, anchor).broken
+    assert broken is not None and "disparu" in broken.reason
+
+
+def test_the_database_refuses_to_truncate_the_audit_trail(db_session, personas,
+                                                          database_backend):
+    if database_backend != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    with pytest.raises(DBAPIError), db_session.begin_nested():
+        db_session.execute(text("TRUNCATE audit_events"))
+
+
+def test_granting_a_role_is_audited(db_session, personas):
+    from coordination.domain.accounts import Role
+    from coordination.models import UserRole
+
+    bob = personas["csapa_partner"]
+    bob.role_rows.append(UserRole(role=Role.ADMIN))
+    db_session.commit()
+    last = entries(db_session)[-1]
+    assert (last.action, last.object_type, last.object_id) == ("create", "user_roles",
+                                                               f"{bob.id},admin")
+
+
+def test_changing_an_organisation_health_flag_is_audited(db_session, partnership):
+    siao = partnership["siao"]
+    siao.is_health_professional_team = True
+    db_session.commit()
+    last = entries(db_session)[-1]
+    assert (last.action, last.object_type, last.changed_fields) == (
+        "update", "organisations", ["is_health_professional_team"])
+
+
+def test_bulk_writes_that_would_escape_the_audit_hook_are_refused(db_session, personas):
+    from sqlalchemy import delete, update
+
+    from coordination.models import User
+
+    with pytest.raises(PermissionError, match="audited users"):
+        db_session.execute(update(User).values(full_name="x"))
+    db_session.rollback()
+    with pytest.raises(PermissionError):
+        db_session.execute(delete(User).where(User.id == personas["admin"].id))
+    db_session.rollback()

@@ -139,3 +139,31 @@ def test_audit_verify_passes_then_reports_a_tampered_entry(initialised, fresh_da
     engine.dispose()
     result = CliRunner().invoke(cli, ["audit", "verify"])
     assert result.exit_code == 1 and "entry 3" in result.output
+
+
+def test_audit_verify_prints_an_anchor_and_checks_it(initialised):
+    initialised("demo")
+    first = initialised("audit", "verify")
+    anchor = first.output.split("anchor: ")[1].strip()
+    assert initialised("audit", "verify", "--anchor", anchor).exit_code == 0
+    wrong = anchor.split(":")[0] + ":" + "f" * 64
+    assert initialised("audit", "verify", "--anchor", wrong).exit_code == 1
+    assert initialised("audit", "verify", "--anchor", "nonsense").exit_code == 2
+
+
+def test_organisation_names_match_regardless_of_case_and_accents(initialised):
+    assert initialised("create-organisation", "--name", "Équipe mobile psy",
+                       "--type", "cmp").exit_code == 0
+    duplicate = initialised("create-organisation", "--name", "EQUIPE MOBILE PSY", "--type", "cmp")
+    assert duplicate.exit_code == 2 and "existe déjà" in duplicate.output
+    result = initialised("create-user", "--email", "a@b.example", "--name", "A B",
+                         "--organisation", "équipe MOBILE psy", "--role", "partner",
+                         "--password-stdin", input="Les cigales chantent à Narbonne\n")
+    assert result.exit_code == 0, result.output
+
+
+def test_an_organisation_given_as_an_odd_digit_is_unknown_not_a_crash(initialised):
+    result = initialised("create-user", "--email", "a@b.example", "--name", "A B",
+                         "--organisation", "²", "--role", "partner",
+                         "--password-stdin", input="Les cigales chantent à Narbonne\n")
+    assert result.exit_code == 2 and "²" in result.output

@@ -85,12 +85,15 @@ def test_logout_is_a_post_with_csrf_never_a_get(client, auth, personas):
     assert client.get("/").status_code == 302
 
 
-def test_an_idle_session_ends_after_thirty_minutes(client, auth, personas, monkeypatch):
+def test_an_idle_session_ends_after_thirty_minutes_and_says_so(client, auth, personas,
+                                                                monkeypatch):
     auth.login("alice@dac11.test")
     assert client.get("/").status_code == 200
     later = utcnow() + timedelta(minutes=31)
     monkeypatch.setattr(accounts, "utcnow", lambda: later)
-    assert client.get("/").status_code == 302
+    response = client.get("/", follow_redirects=True)
+    assert "/connexion" in response.request.path
+    assert "session a expiré" in response.get_data(as_text=True)
 
 
 def test_activity_keeps_a_session_alive(client, auth, personas, monkeypatch):
@@ -173,3 +176,38 @@ def test_a_user_changes_their_password_and_weak_ones_are_refused(client, auth, p
     auth.logout()
     assert auth.login("alice@dac11.test").status_code == 401
     assert auth.login("alice@dac11.test", "Les figues de Limoux sont mûres").status_code == 302
+
+
+def test_a_newline_in_next_is_refused_not_a_crash(client, personas):
+    response = client.post("/connexion?next=/%0Aevil", data={
+        "email": "alice@dac11.test", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_a_new_password_ends_the_other_sessions_and_tokens(client, app, auth, personas):
+    from tests.conftest import Auth
+
+    other = app.test_client()
+    Auth(other).login("alice@dac11.test")
+    headers = auth.token("alice@dac11.test")
+    auth.login("alice@dac11.test")
+    response = client.post("/mon-compte", data={
+        "current_password": PASSWORD, "new_password": "Les figues de Limoux sont mûres",
+        "csrf_token": csrf_token(client, "/mon-compte")})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200  # this browser stays signed in
+    assert other.get("/").status_code == 302
+    assert client.get("/api/v1/organisations", headers=headers).status_code == 401
+
+
+def test_guessing_the_current_password_counts_towards_the_lock_out(client, auth, personas):
+    auth.login("alice@dac11.test")
+    for _ in range(10):
+        client.post("/mon-compte", data={"current_password": "devine", "new_password":
+                                         "Les figues de Limoux sont mûres",
+                                         "csrf_token": csrf_token(client, "/mon-compte")})
+    response = client.post("/mon-compte", data={
+        "current_password": PASSWORD, "new_password": "Les figues de Limoux sont mûres",
+        "csrf_token": csrf_token(client, "/mon-compte")})
+    assert response.status_code == 422
+    assert "suspendue" in response.get_data(as_text=True)

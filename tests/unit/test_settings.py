@@ -54,3 +54,11 @@ def test_a_file_where_the_instance_folder_should_be_is_refused(tmp_path):
     target.write_text("x")
     with pytest.raises(SettingsError, match="COORDINATION_INSTANCE_PATH"):
         load_settings({"COORDINATION_INSTANCE_PATH": str(target)})
+
+
+def test_workers_starting_together_share_one_secret_key(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: load_settings(env(tmp_path)).secret_key, range(16)))
+    assert len(keys) == 1

@@ -21,7 +21,28 @@ def json_body(required: bool = True) -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400)
+    unencodable = sorted(name for name, value in body.items() if not _encodable(value))
+    if unencodable:
+        from coordination.domain.errors import ValidationError
+
+        raise ValidationError({name: ["Texte non valide (caractère impossible à encoder)."]
+                               for name in unencodable})
     return body
+
+
+def _encodable(value: object) -> bool:
+    """JSON allows lone UTF-16 surrogates ("\\ud800") that no database or hash accepts."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_encodable(k) and _encodable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_encodable(v) for v in value)
+    return True
 
 
 def page_args() -> tuple[int, int]:
@@ -31,7 +52,7 @@ def page_args() -> tuple[int, int]:
     values = {}
     for name, default, high in (("page", 1, 10**6), ("per_page", 50, MAX_PER_PAGE)):
         raw = request.args.get(name, str(default))
-        if not raw.isdigit() or not 1 <= int(raw) <= high:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= high:
             errors[name] = [f"Entier attendu entre 1 et {high}."]
         else:
             values[name] = int(raw)

@@ -1,0 +1,66 @@
+"""Concurrent requests on a real database (separate connections, real commits): failures
+are all counted and the audit chain never forks, on SQLite and PostgreSQL."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select
+
+from coordination.db import make_engine, make_session_factory
+from coordination.domain.accounts import OrganisationType, Role
+from coordination.domain.errors import AuthenticationFailed
+from coordination.migrate import upgrade_to_head
+from coordination.models import LoginThrottle
+from coordination.services import accounts, audit
+from coordination.services.accounts import _digest
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture
+def shared_db(fresh_database_url, settings):
+    upgrade_to_head(fresh_database_url)
+    engine = make_engine(fresh_database_url)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        audit.set_actor(session, audit.AuditActor(None, "test"))
+        org = accounts.create_organisation(session, name="DAC 11", type=OrganisationType.DAC)
+        accounts.create_user(session, email="alice@dac11.test", full_name="Alice",
+                             organisation=org, roles=[Role.COORDINATOR], password=PASSWORD)
+    yield factory
+    engine.dispose()
+
+
+def _attempt(factory, settings, password):
+    with factory() as session:
+        audit.set_actor(session, audit.AuditActor(None, "anonymous", "10.0.0.1"))
+        try:
+            accounts.issue_api_token(session, settings, "alice@dac11.test", password)
+            return "ok"
+        except AuthenticationFailed:
+            return "refused"
+
+
+def test_simultaneous_wrong_passwords_are_all_counted_and_none_crashes(shared_db, settings):
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda _: _attempt(shared_db, settings, "faux"), range(12)))
+    assert outcomes == ["refused"] * 12
+    with shared_db() as session:
+        throttle = session.scalar(select(LoginThrottle).where(
+            LoginThrottle.email_key == _digest("alice@dac11.test")))
+        assert throttle.locked_until is not None
+    assert _attempt(shared_db, settings, PASSWORD) == "refused"  # locked
+
+
+def test_concurrent_writers_keep_one_unbroken_audit_chain(shared_db, settings):
+    def work(index):
+        with shared_db() as session:
+            audit.set_actor(session, audit.AuditActor(None, f"worker-{index}"))
+            for n in range(5):
+                audit.record(session, "read", "persons", f"{index}-{n}")
+                session.commit()
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(work, range(6)))
+    with shared_db() as session:
+        report = audit.verify_chain(session)
+    assert report.broken is None and report.checked >= 30
