@@ -9,10 +9,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import foundation
+from benchmarks import foundation, persons
 from benchmarks.harness import Result
 
-SUITES = [foundation]
+SUITES = [foundation, persons]
 
 
 def main() -> int:

@@ -66,6 +66,50 @@ DEMO_ACCOUNTS = [
 ]
 
 
+# Invented persons (no real identity), with the situations a DAC meets: an existing
+# record that a caller will mistype (LEFEVRE Jean Pierre), a married name, a protected
+# adult, a person who opposed sharing.
+DEMO_PERSONS: list[dict[str, object]] = [
+    {"birth_name": "LEFEVRE", "birth_first_names": "Jean Pierre", "birth_date": "1971-03-04",
+     "sex": "M", "commune_insee": "11069", "phone": "06 11 22 33 44",
+     "gp_name": "Dr Anne Pujol, Carcassonne", "identity_status": "validee"},
+    {"birth_name": "GARCIA", "birth_first_names": "Sandrine Marie", "used_name": "BOUSQUET",
+     "birth_date": "1984-11-27", "sex": "F", "commune_insee": "11262",
+     "caregiver_name": "Paul Bousquet", "caregiver_relation": "conjoint"},
+    {"birth_name": "BENALI", "birth_first_names": "Karim", "birth_date": "1992-06-15",
+     "sex": "M", "commune_insee": "11069", "legal_protection": "curatelle_renforcee",
+     "legal_protection_holder": "ATDI de l'Aude (mandataire judiciaire)"},
+    {"birth_name": "MARTY", "birth_first_names": "Josiane", "birth_date": "1958-02-09",
+     "sex": "F", "commune_insee": "11203"},
+    {"birth_name": "ROUQUETTE", "birth_first_names": "Théo Louis", "birth_date": "2004-09-30",
+     "sex": "M", "commune_insee": "11076"},
+]
+
+
+def _load_demo_persons(session: Session, coordinator: User) -> None:
+    from coordination.domain.consent import ConsentKind
+    from coordination.models import Person
+    from coordination.services import persons
+
+    if session.scalar(select(Person.id).limit(1)) is not None:
+        return
+    siao = accounts.find_organisation(session, "SIAO 11")
+    for data in DEMO_PERSONS:
+        person = persons.create_person(session, coordinator, data)
+        if person.birth_name == "MARTY":
+            persons.record_consent(session, coordinator, person,
+                                   {"kind": ConsentKind.OPPOSITION.value,
+                                    "note": "Ne souhaite pas que ses informations circulent."})
+            continue
+        persons.record_consent(session, coordinator, person,
+                               {"kind": ConsentKind.INFORMATION.value, "method": "oral"})
+        if person.birth_name in {"LEFEVRE", "BENALI"}:
+            persons.record_consent(session, coordinator, person,
+                                   {"kind": ConsentKind.CONSENT.value,
+                                    "organisation_id": siao.id,
+                                    "scope": "Demande d'hébergement"})
+
+
 def load_demo(session: Session) -> list[DemoAccount]:
     """Create what is missing of the demo territory; return the demo accounts."""
     existing = {name for name in session.scalars(select(Organisation.name))}
@@ -82,4 +126,6 @@ def load_demo(session: Session) -> list[DemoAccount]:
                 session, email=spec.email, full_name=spec.full_name,
                 organisation=accounts.find_organisation(session, spec.organisation),
                 roles=spec.roles, password=DEMO_PASSWORD)
+    coordinator = session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0].email))
+    _load_demo_persons(session, coordinator)
     return list(DEMO_ACCOUNTS)

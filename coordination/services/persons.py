@@ -517,3 +517,46 @@ def candidate_json(candidate: Candidate) -> dict[str, Any]:
         "scores": {"name": candidate.match.name, "first_name": candidate.match.first_name,
                    "birth_date": candidate.match.birth_date},
     }
+
+
+@dataclass(frozen=True)
+class PersonOverview:
+    person: Person
+    sharing: list[tuple[Organisation, SharingDecision]]
+    duplicates: list[Candidate] | None
+    merges: list[PersonMerge]
+
+
+def person_overview(session: Session, actor: User, person_id: int,
+                    with_duplicates: bool = False) -> PersonOverview:
+    """Everything the person page shows: identity, who may see the situation and why,
+    duplicate candidates on demand, merges into this record."""
+    person = get_person(session, actor, person_id, detail="fiche")
+    organisations = list(session.scalars(select(Organisation).order_by(Organisation.name)))
+    sharing = [(organisation, may_share_with(session, person, organisation))
+               for organisation in organisations]
+    duplicates = (find_duplicates(session, traits_of(person), exclude_id=person.id)
+                  if with_duplicates else None)
+    merges = list(session.scalars(select(PersonMerge).where(
+        PersonMerge.survivor_id == person.id).order_by(PersonMerge.id)))
+    return PersonOverview(person, sharing, duplicates, merges)
+
+
+def non_health_organisations(session: Session) -> list[Organisation]:
+    return list(session.scalars(select(Organisation).where(
+        Organisation.is_health_professional_team.is_(False)).order_by(Organisation.name)))
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    first: Person
+    second: Person
+    match: MatchScore
+
+
+def merge_preview(session: Session, actor: User, first_id: int, second_id: int) -> MergePreview:
+    if not policy.can_merge_persons(actor):
+        raise NotFound()
+    first = get_person(session, actor, first_id, follow_merge=False, detail="fusion")
+    second = get_person(session, actor, second_id, follow_merge=False, detail="fusion")
+    return MergePreview(first, second, compare(traits_of(first), traits_of(second)))

@@ -10,12 +10,23 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 from coordination.domain.accounts import Role
+from coordination.domain.consent import INFORMATION_METHODS
 
 csrf = CSRFProtect()
 
 
 def init_app(app: Flask) -> None:
-    from coordination.web import access, admin, api, auth, context, dashboard, errors, health
+    from coordination.web import (
+        access,
+        admin,
+        api,
+        auth,
+        context,
+        dashboard,
+        errors,
+        health,
+        persons,
+    )
 
     context.init_app(app)
     access.init_app(app)
@@ -25,6 +36,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(persons.bp)
     csrf.exempt(api.bp)  # bearer tokens only, never cookies: no cross-site request possible
     app.register_blueprint(api.bp)
     _template_helpers(app)
@@ -45,7 +57,8 @@ def _template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _navigation() -> dict[str, object]:
-        return {"nav_items": navigation_for(current_user), "Role": Role}
+        return {"nav_items": navigation_for(current_user), "Role": Role,
+                "information_methods": INFORMATION_METHODS}
 
 
 def navigation_for(user: object) -> list[tuple[str, str]]:
@@ -53,8 +66,10 @@ def navigation_for(user: object) -> list[tuple[str, str]]:
     if not getattr(user, "is_authenticated", False):
         return []
     items = [("dashboard.home", "Tableau de bord")]
+    if user.has_role(Role.COORDINATOR, Role.ADMIN):  # type: ignore[attr-defined]
+        items.append(("persons.search", "Personnes"))
     if user.has_role(Role.ADMIN):  # type: ignore[attr-defined]
         items += [("admin.organisations", "Organisations"), ("admin.users", "Comptes"),
-                  ("admin.audit", "Journal d'audit")]
+                  ("persons.merges", "Fusions"), ("admin.audit", "Journal d'audit")]
     items.append(("auth.account", "Mon compte"))
     return items

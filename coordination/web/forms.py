@@ -7,18 +7,30 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordination.domain.accounts import OrganisationType, Role
+from coordination.domain.consent import INFORMATION_METHODS
 from coordination.domain.errors import ValidationError
+from coordination.domain.identity import IdentityStatus, LegalProtection, Sex
 
 REQUIRED = "Ce champ est obligatoire."
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
 
 
 class Form(FlaskForm):
@@ -83,3 +95,88 @@ def apply_errors(form: FlaskForm, error: ValidationError) -> None:
             field.errors = list(field.errors) + messages
         else:
             form.form_errors.extend(messages)
+
+
+# --- persons -----------------------------------------------------------------------------------
+
+def _choices(enum_cls: type, blank: str | None = None) -> list[tuple[str, str]]:
+    options = [(member.value, member.label) for member in enum_cls]  # type: ignore[attr-defined]
+    return [("", blank), *options] if blank is not None else options
+
+
+class PersonForm(Form):
+    birth_name = StringField("Nom de naissance", validators=[DataRequired(REQUIRED),
+                                                             Length(max=100)])
+    birth_first_names = StringField(
+        "Prénoms de naissance (tous, dans l'ordre de l'état civil)",
+        validators=[DataRequired(REQUIRED), Length(max=200)])
+    first_birth_first_name = StringField("Premier prénom de naissance",
+                                         validators=[Optional(), Length(max=100)])
+    birth_date = DateField("Date de naissance", validators=[DataRequired(REQUIRED)])
+    sex = SelectField("Sexe", choices=_choices(Sex))
+    birth_place_insee = StringField("Lieu de naissance : code commune INSEE",
+                                    validators=[Optional(), Length(max=5)])
+    birth_country_insee = StringField("ou code pays INSEE si né·e à l'étranger",
+                                      validators=[Optional(), Length(max=5)])
+    used_name = StringField("Nom utilisé", validators=[Optional(), Length(max=100)])
+    used_first_name = StringField("Prénom utilisé", validators=[Optional(), Length(max=100)])
+    identity_status = SelectField("Statut de l'identité", choices=_choices(IdentityStatus))
+    ins = StringField("Matricule INS (identité récupérée ou qualifiée)",
+                      validators=[Optional(), Length(max=21)])
+    commune_insee = StringField("Commune de résidence : code INSEE",
+                                validators=[Optional(), Length(max=5)])
+    address = StringField("Adresse", validators=[Optional(), Length(max=300)])
+    phone = StringField("Téléphone", validators=[Optional(), Length(max=30)])
+    gp_name = StringField("Médecin traitant", validators=[Optional(), Length(max=200)])
+    gp_phone = StringField("Téléphone du médecin traitant", validators=[Optional(),
+                                                                        Length(max=30)])
+    caregiver_name = StringField("Aidant", validators=[Optional(), Length(max=200)])
+    caregiver_relation = StringField("Lien avec la personne", validators=[Optional(),
+                                                                          Length(max=100)])
+    caregiver_phone = StringField("Téléphone de l'aidant", validators=[Optional(),
+                                                                       Length(max=30)])
+    legal_protection = SelectField("Mesure de protection juridique",
+                                   choices=_choices(LegalProtection))
+    legal_protection_holder = StringField("Mandataire (nom, service)",
+                                          validators=[Optional(), Length(max=200)])
+    version = HiddenField()
+    force = BooleanField("Je confirme qu'il s'agit d'une autre personne")
+    force_reason = StringField("Pourquoi ce n'est pas un doublon", validators=[Optional(),
+                                                                               Length(max=500)])
+
+    PERSON_FIELDS = ("birth_name", "birth_first_names", "first_birth_first_name", "birth_date",
+                     "sex", "birth_place_insee", "birth_country_insee", "used_name",
+                     "used_first_name", "identity_status", "ins", "commune_insee", "address",
+                     "phone", "gp_name", "gp_phone", "caregiver_name", "caregiver_relation",
+                     "caregiver_phone", "legal_protection", "legal_protection_holder")
+
+    def person_data(self) -> dict[str, object]:
+        return {name: getattr(self, name).data for name in self.PERSON_FIELDS}
+
+
+class ConsentForm(Form):
+    kind = HiddenField()
+    # The service checks these against the kind of record (422 naming the field).
+    method = SelectField("Comment la personne a-t-elle été informée ?",
+                         choices=[("", "—"), *INFORMATION_METHODS.items()],
+                         validate_choice=False)
+    organisation_id = SelectField("Organisation (hors équipe de soins)", coerce=_int_or_none,
+                                  choices=[], validate_choice=False)
+    scope = StringField("Portée du consentement", validators=[Optional(), Length(max=200)])
+    recorded_on = DateField("Date", validators=[Optional()])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
+
+    def consent_data(self) -> dict[str, object]:
+        return {"kind": self.kind.data, "method": self.method.data or None,
+                "organisation_id": self.organisation_id.data, "scope": self.scope.data,
+                "recorded_on": self.recorded_on.data, "note": self.note.data}
+
+
+class RevokeForm(Form):
+    reason = StringField("Motif", validators=[Optional(), Length(max=500)])
+
+
+class MergeForm(Form):
+    survivor_id = RadioField("Fiche à conserver", coerce=int, choices=[])
+    reason = StringField("Pourquoi ces deux fiches sont la même personne",
+                         validators=[DataRequired(REQUIRED), Length(max=500)])

@@ -1,0 +1,194 @@
+"""Persons (usagers): search, create with duplicate check, identity page, consents, merge."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from coordination.domain.accounts import Role
+from coordination.domain.errors import Conflict, ValidationError
+from coordination.services import persons
+from coordination.services.persons import DuplicatePerson
+from coordination.web.access import allow
+from coordination.web.context import db
+from coordination.web.forms import (
+    ConfirmForm,
+    ConsentForm,
+    MergeForm,
+    PersonForm,
+    RevokeForm,
+    apply_errors,
+)
+
+bp = Blueprint("persons", __name__, url_prefix="/personnes")
+READERS = (Role.COORDINATOR, Role.ADMIN)
+
+
+@bp.get("/")
+@allow(*READERS)
+def search():  # type: ignore[no-untyped-def]
+    text = request.args.get("q", "").strip()
+    born_raw = request.args.get("naissance", "").strip()
+    born, error = None, None
+    if born_raw:
+        try:
+            born = date.fromisoformat(born_raw)
+        except ValueError:
+            error = "Date de naissance invalide."
+    page = int(request.args["page"]) if request.args.get("page", "").isdecimal() else 1
+    result = persons.search_persons(db(), current_user, text, born, max(page, 1), 50) \
+        if (text or born) and not error else None
+    return render_template("persons/search.html", q=text, born=born_raw, error=error,
+                           result=result), 422 if error else 200
+
+
+@bp.route("/nouvelle", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def create():  # type: ignore[no-untyped-def]
+    form = PersonForm()
+    candidates = None
+    if form.validate_on_submit():
+        try:
+            person = persons.create_person(db(), current_user, form.person_data(),
+                                           force=bool(form.force.data),
+                                           force_reason=form.force_reason.data)
+        except DuplicatePerson as exc:
+            candidates = exc.details["candidates"]
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash(f"Personne {person.display_name} enregistrée.", "success")
+            return redirect(url_for("persons.show", person_id=person.id))
+    status = 409 if candidates else (422 if form.errors else 200)
+    return render_template("persons/form.html", form=form, candidates=candidates,
+                           person=None), status
+
+
+@bp.get("/<int:person_id>")
+@allow(*READERS)
+def show(person_id: int):  # type: ignore[no-untyped-def]
+    overview = persons.person_overview(db(), current_user, person_id,
+                                       with_duplicates=request.args.get("doublons") == "1")
+    if overview.person.id != person_id:
+        flash(f"La fiche n° {person_id} a été fusionnée dans celle-ci.", "info")
+        return redirect(url_for("persons.show", person_id=overview.person.id))
+    consent_forms = {}
+    for kind in ("information", "opposition", "consent"):
+        form = ConsentForm(prefix=kind, kind=kind)
+        form.organisation_id.choices = [(None, "—")] + [
+            (o.id, o.name) for o in persons.non_health_organisations(db())]
+        consent_forms[kind] = form
+    return render_template("persons/show.html", overview=overview, person=overview.person,
+                           consent_forms=consent_forms, revoke=RevokeForm(),
+                           can_edit=current_user.has_role(Role.COORDINATOR))
+
+
+@bp.route("/<int:person_id>/modifier", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def edit(person_id: int):  # type: ignore[no-untyped-def]
+    person = persons.get_person(db(), current_user, person_id, follow_merge=False,
+                                detail="modification")
+    form = PersonForm(obj=person if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(person.version)
+    if form.validate_on_submit():
+        try:
+            persons.update_person(db(), current_user, person, form.person_data(),
+                                  int(form.version.data) if (form.version.data or "").isdecimal()
+                                  else None)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except Conflict as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash("Identité mise à jour.", "success")
+            return redirect(url_for("persons.show", person_id=person.id))
+    status = 409 if form.form_errors else (422 if form.errors else 200)
+    return render_template("persons/form.html", form=form, candidates=None,
+                           person=person), status
+
+
+@bp.post("/<int:person_id>/consentements")
+@allow(Role.COORDINATOR)
+def add_consent(person_id: int):  # type: ignore[no-untyped-def]
+    kind = request.form.get("kind_prefix", "")
+    form = ConsentForm(prefix=kind)
+    form.organisation_id.choices = [(None, "—")] + [
+        (o.id, o.name) for o in persons.non_health_organisations(db())]
+    if form.validate_on_submit():
+        person = persons.get_person(db(), current_user, person_id, follow_merge=False)
+        try:
+            persons.record_consent(db(), current_user, person, form.consent_data())
+        except ValidationError as exc:
+            for name, messages in exc.fields.items():
+                label = form[name].label.text if name in form else name
+                for message in messages:
+                    flash(f"{label} : {message}", "error")
+        else:
+            flash("Enregistré.", "success")
+    else:
+        flash("Formulaire incomplet : " + "; ".join(
+            f"{form[name].label.text if name in form else name} : {m}"
+            for name, messages in form.errors.items() for m in messages), "error")
+    return redirect(url_for("persons.show", person_id=person_id) + "#partage")
+
+
+@bp.post("/<int:person_id>/consentements/<int:record_id>/revocation")
+@allow(Role.COORDINATOR)
+def revoke_consent(person_id: int, record_id: int):  # type: ignore[no-untyped-def]
+    form = RevokeForm()
+    if form.validate_on_submit():
+        person = persons.get_person(db(), current_user, person_id, follow_merge=False)
+        try:
+            persons.revoke_consent(db(), current_user, person, record_id, form.reason.data)
+        except Conflict as exc:
+            flash(exc.message, "error")
+        else:
+            flash("Révocation enregistrée.", "success")
+    return redirect(url_for("persons.show", person_id=person_id) + "#partage")
+
+
+@bp.route("/<int:person_id>/fusion/<int:other_id>", methods=["GET", "POST"])
+@allow(*READERS)
+def merge(person_id: int, other_id: int):  # type: ignore[no-untyped-def]
+    preview = persons.merge_preview(db(), current_user, person_id, other_id)
+    form = MergeForm()
+    form.survivor_id.choices = [(p.id, f"Fiche n° {p.id}")
+                                for p in (preview.first, preview.second)]
+    error = None
+    if form.validate_on_submit():
+        survivor = form.survivor_id.data
+        merged = other_id if survivor == person_id else person_id
+        try:
+            persons.merge_persons(db(), current_user, survivor, merged, form.reason.data)
+        except (Conflict, ValidationError) as exc:
+            error = exc.message
+        else:
+            flash(f"Fiche n° {merged} fusionnée dans la fiche n° {survivor}.", "success")
+            return redirect(url_for("persons.show", person_id=survivor))
+    status = 409 if error else (422 if form.errors else 200)
+    return render_template("persons/merge.html", preview=preview, form=form,
+                           error=error), status
+
+
+@bp.get("/fusions")
+@allow(Role.ADMIN)
+def merges():  # type: ignore[no-untyped-def]
+    return render_template("persons/merges.html", merges=persons.list_merges(db(), current_user),
+                           form=ConfirmForm())
+
+
+@bp.post("/fusions/<int:merge_id>/annulation")
+@allow(Role.ADMIN)
+def undo_merge(merge_id: int):  # type: ignore[no-untyped-def]
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            record = persons.undo_merge(db(), current_user, merge_id)
+        except Conflict as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"Fusion annulée : la fiche n° {record.merged_id} est rétablie.", "success")
+    return redirect(url_for("persons.merges"))
