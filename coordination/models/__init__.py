@@ -10,6 +10,13 @@ from coordination.models.accounts import (
 )
 from coordination.models.audit import AuditEvent
 from coordination.models.persons import ConsentRecord, IdentityStatusChange, Person, PersonMerge
+from coordination.models.situations import (
+    LogigrammeVersion,
+    Situation,
+    SituationShare,
+    TransitionRecord,
+    TriageRecord,
+)
 
 __all__ = [
     "ApiToken",
@@ -18,9 +25,14 @@ __all__ = [
     "IdentityStatusChange",
     "LoginSession",
     "LoginThrottle",
+    "LogigrammeVersion",
     "Organisation",
     "Person",
     "PersonMerge",
+    "Situation",
+    "SituationShare",
+    "TransitionRecord",
+    "TriageRecord",
     "User",
     "UserRole",
 ]

@@ -36,3 +36,40 @@ def can_merge_persons(user: User) -> bool:
 
 def can_undo_merge(user: User) -> bool:
     return user.has_role(Role.ADMIN)
+
+
+# --- situations --------------------------------------------------------------------------------
+
+def can_work_on_situations(user: User) -> bool:
+    return user.has_role(Role.COORDINATOR)
+
+
+def situation_visibility_clause(user: User) -> ColumnElement[bool]:
+    """Situations `user` may see, as SQL: coordinators all of them; a partner those shared
+    with their organisation, and only while the person's consent rules allow it (informed,
+    no opposition; a non-health organisation also needs a consent naming it). Revoking a
+    consent or a share hides the situation at the next request."""
+    from sqlalchemy import and_, exists, select
+
+    from coordination.domain.consent import ConsentKind
+    from coordination.models import ConsentRecord, Situation, SituationShare
+
+    if user.has_role(Role.COORDINATOR):
+        return true()
+    if not user.has_role(Role.PARTNER):
+        return false()
+
+    def active(kind: ConsentKind, *extra: ColumnElement[bool]) -> ColumnElement[bool]:
+        return exists(select(ConsentRecord.id).where(
+            ConsentRecord.person_id == Situation.person_id, ConsentRecord.kind == kind,
+            ConsentRecord.revoked_on.is_(None), *extra))
+
+    shared = exists(select(SituationShare.id).where(
+        SituationShare.situation_id == Situation.id,
+        SituationShare.organisation_id == user.organisation_id,
+        SituationShare.revoked_at.is_(None)))
+    rule = and_(shared, active(ConsentKind.INFORMATION), ~active(ConsentKind.OPPOSITION))
+    if not user.organisation.is_health_professional_team:
+        rule = and_(rule, active(ConsentKind.CONSENT,
+                                 ConsentRecord.organisation_id == user.organisation_id))
+    return rule

@@ -81,4 +81,9 @@ def paginated(items: list[dict[str, Any]], page: int, per_page: int, total: int)
     return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
-from coordination.web.api import auth, organisations, persons  # noqa: E402,F401  (routes)
+from coordination.web.api import (  # noqa: E402,F401  (registers the routes)
+    auth,
+    organisations,
+    persons,
+    situations,
+)

@@ -1,0 +1,328 @@
+"""Complex situations: open, intake, triage, workflow events, shares, lists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coordination.db import utcnow
+from coordination.domain.errors import Conflict, NotFound, ValidationError
+from coordination.domain.identity import age_on
+from coordination.models import (
+    Organisation,
+    Situation,
+    SituationShare,
+    TransitionRecord,
+    TriageRecord,
+    User,
+)
+from coordination.services import audit, logigrammes, persons, policy
+from coordination.services.pagination import Page, paginate
+from coordination.workflows.complex_case import COMPLEX_CASE
+from coordination.workflows.definition import GuardContext
+from coordination.workflows.engine import EventOption, EventRefused, UnknownEvent, WorkflowEngine
+from coordination.workflows.intake import CURRENT_VERSION, load_schema
+from coordination.workflows.logigramme import Decision
+
+ENGINE = WorkflowEngine(COMPLEX_CASE)
+INTAKE_EDITABLE = {"draft", "reopened", "to_triage", "in_assessment"}
+
+# Later modules plug their facts in: open actions (meetings/actions), open confirmed
+# ruptures (ruptures). Each takes (session, situation) and answers for that situation.
+OPEN_ACTIONS: list[Callable[[Session, Situation], int]] = []
+OPEN_RUPTURE: list[Callable[[Session, Situation], bool]] = []
+EVENT_EFFECTS: list[Callable[[Session, Situation, str, Mapping[str, Any]], None]] = []
+
+persons.register_person_reference(Situation)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def get_situation(session: Session, actor: User, situation_id: int,
+                  detail: str | None = None) -> Situation:
+    situation = session.scalar(select(Situation).where(
+        Situation.id == situation_id, policy.situation_visibility_clause(actor)))
+    if situation is None:
+        raise NotFound("Situation introuvable.")
+    audit.record_read(session, situation, detail=detail)
+    return situation
+
+
+def list_situations(session: Session, actor: User, *, state: str | None = None,
+                    shared_with: int | None = None, referent: int | None = None,
+                    review_due: bool = False, page: int = 1,
+                    per_page: int = 50) -> Page[Situation]:
+    errors: dict[str, list[str]] = {}
+    if state is not None and state not in {s.name for s in COMPLEX_CASE.states}:
+        errors["state"] = ["État inconnu. Valeurs : "
+                           + ", ".join(s.name for s in COMPLEX_CASE.states) + "."]
+    if errors:
+        raise ValidationError(errors)
+    query = select(Situation).where(policy.situation_visibility_clause(actor))
+    if state:
+        query = query.where(Situation.state == state)
+    if referent is not None:
+        query = query.where(Situation.referent_user_id == referent)
+    if shared_with is not None:
+        query = query.where(Situation.shares.any(SituationShare.organisation_id == shared_with))
+    if review_due:
+        query = query.where(Situation.next_review_on <= date.today(),
+                            Situation.state != "closed")
+    query = query.order_by(Situation.updated_at.desc(), Situation.id.desc())
+    result = paginate(session, query, page, per_page)
+    audit.record(session, "read", "situations", None,
+                 detail=f"liste ({len(result.items)} situations)")
+    return result
+
+
+# --- opening and intake --------------------------------------------------------------------
+
+REQUESTER_FIELDS = ("name", "role", "organisation", "phone")
+
+
+def open_situation(session: Session, actor: User, person_id: Any,
+                   requester: Mapping[str, Any] | None = None,
+                   call_id: int | None = None) -> Situation:
+    if not policy.can_work_on_situations(actor):
+        raise NotFound()
+    if not isinstance(person_id, int) or isinstance(person_id, bool):
+        raise ValidationError({"person_id": ["Identifiant de personne attendu."]})
+    try:
+        person = persons.get_person(session, actor, person_id)
+    except NotFound:
+        raise ValidationError({"person_id": ["Personne introuvable."]}) from None
+    requester = dict(requester or {})
+    unknown = set(requester) - set(REQUESTER_FIELDS)
+    if unknown or not all(isinstance(v, str) for v in requester.values()):
+        raise ValidationError({"requester": ["Objet attendu avec : "
+                                             + ", ".join(REQUESTER_FIELDS) + " (texte)."]})
+    answers = {f"requester_{key}": value for key, value in requester.items()
+               if value and key in ("name", "organisation", "phone")}
+    situation = Situation(person_id=person.id, origin_call_id=call_id, requester=requester,
+                          state=COMPLEX_CASE.initial, intake_version=CURRENT_VERSION,
+                          intake_answers=answers, referent_user_id=actor.id,
+                          created_by_user_id=actor.id)
+    session.add(situation)
+    session.flush()
+    session.add(SituationShare(situation_id=situation.id,
+                               organisation_id=actor.organisation_id,
+                               shared_by_user_id=actor.id))
+    session.add(TransitionRecord(situation_id=situation.id, event="open", from_state="",
+                                 to_state=situation.state, user_id=actor.id))
+    session.commit()
+    return situation
+
+
+def save_intake(session: Session, actor: User, situation: Situation,
+                answers: Mapping[str, Any], expected_version: int | None,
+                replace: bool = True) -> Situation:
+    """Save intake answers (partial drafts allowed: nothing typed is lost); 422 per field
+    for answers of the wrong type, 409 once the situation is past triage."""
+    if not policy.can_work_on_situations(actor):
+        raise NotFound("Situation introuvable.")
+    _check_version(situation, expected_version)
+    if situation.state not in INTAKE_EDITABLE:
+        raise Conflict("La fiche de recueil n'est plus modifiable dans l'état « "
+                       f"{COMPLEX_CASE.state(situation.state).label} ».")
+    schema = load_schema(situation.intake_version)
+    clean, problems = schema.clean(answers)
+    if problems:
+        raise ValidationError(problems)
+    situation.intake_answers = clean if replace else {**situation.intake_answers, **clean}
+    situation.intake_updated_at = utcnow()
+    session.commit()
+    return situation
+
+
+def intake_missing(situation: Situation) -> list[str]:
+    return load_schema(situation.intake_version).missing(situation.intake_answers)
+
+
+# --- events --------------------------------------------------------------------------------
+
+def _facts(session: Session, situation: Situation) -> dict[str, Any]:
+    person = situation.person
+    informed = any(r.kind.value == "information" and r.revoked_on is None
+                   for r in person.consents)
+    return {
+        "intake_missing_fields": intake_missing(situation),
+        "person_informed": informed,
+        "has_triage": bool(situation.triages),
+        "open_actions": sum(count(session, situation) for count in OPEN_ACTIONS),
+        "open_rupture": any(check(session, situation) for check in OPEN_RUPTURE),
+        "state_before_rupture": situation.state_before_rupture,
+    }
+
+
+def _context(session: Session, actor: User, situation: Situation, event: str,
+             reason: str | None = None, fields: Mapping[str, Any] | None = None,
+             extra_facts: Mapping[str, Any] | None = None) -> GuardContext:
+    return GuardContext(state=situation.state, event=event,
+                        user_roles=frozenset(r.value for r in actor.roles), reason=reason,
+                        fields=dict(fields or {}),
+                        facts={**_facts(session, situation), **(extra_facts or {})})
+
+
+def event_options(session: Session, actor: User, situation: Situation) -> list[EventOption]:
+    return ENGINE.options(_context(session, actor, situation, ""))
+
+
+def allowed_events(session: Session, actor: User, situation: Situation) -> list[str]:
+    return [o.event for o in event_options(session, actor, situation) if o.allowed]
+
+
+def fire_event(session: Session, actor: User, situation: Situation, event: str, *,
+               reason: str | None = None, fields: Mapping[str, Any] | None = None,
+               expected_version: int | None = None,
+               extra_facts: Mapping[str, Any] | None = None, commit: bool = True) -> Situation:
+    """Apply a workflow event: the state, its transition record and the audit entry are
+    written in one transaction, or nothing is."""
+    _check_version(situation, expected_version)
+    reason = " ".join((reason or "").split()) or None
+    context = _context(session, actor, situation, event, reason, fields, extra_facts)
+    try:
+        outcome = ENGINE.fire(context)
+    except UnknownEvent:
+        raise NotFound(f"Événement inconnu : {event}.") from None
+    except EventRefused as refused:
+        raise Conflict("Action impossible maintenant : " + " ".join(refused.reasons),
+                       {"event": event, "state": situation.state, "reasons": refused.reasons,
+                        "allowed_events": refused.allowed}) from None
+    fields = dict(fields or {})
+    if event == "declare_rupture":
+        situation.state_before_rupture = outcome.source
+    elif event == "resolve_rupture":
+        situation.state_before_rupture = None
+    elif event == "close":
+        situation.closure_reason = fields["closure_reason"]
+        situation.closed_at = utcnow()
+    elif event == "reopen":
+        situation.closure_reason, situation.closed_at = None, None
+    situation.state = outcome.dest
+    for effect in EVENT_EFFECTS:
+        effect(session, situation, event, fields)
+    session.add(TransitionRecord(situation_id=situation.id, event=event,
+                                 from_state=outcome.source, to_state=outcome.dest,
+                                 reason=reason, fields=fields, user_id=actor.id))
+    if commit:
+        session.commit()
+    return situation
+
+
+def _check_version(situation: Situation, expected: int | None) -> None:
+    if expected is not None and expected != situation.version:
+        raise Conflict("Quelqu'un d'autre a modifié cette situation entre-temps : "
+                       "rechargez-la avant de recommencer.",
+                       {"current_version": situation.version, "your_version": expected,
+                        "state": situation.state})
+
+
+# --- triage --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TriageResult:
+    record: TriageRecord
+    decision: Decision
+    final_event: str
+
+
+def triage_answers(situation: Situation, today: date | None = None) -> dict[str, Any]:
+    """What the logigramme reads: the intake answers and facts about the person."""
+    return {**situation.intake_answers,
+            "person.age": age_on(situation.person.birth_date, today or date.today())}
+
+
+def run_triage(session: Session, actor: User, situation: Situation, *,
+               override: str | None = None, reason: str | None = None,
+               expected_version: int | None = None) -> TriageResult:
+    if not policy.can_work_on_situations(actor):
+        raise NotFound("Situation introuvable.")
+    _check_version(situation, expected_version)
+    if situation.state != "to_triage":
+        raise Conflict("Le logigramme se passe sur une situation « À trier » (état actuel : "
+                       f"{COMPLEX_CASE.state(situation.state).label}).",
+                       {"state": situation.state,
+                        "allowed_events": allowed_events(session, actor, situation)})
+    missing = intake_missing(situation)
+    if missing:
+        raise ValidationError({name: ["Réponse nécessaire pour le logigramme."]
+                               for name in missing},
+                              "La fiche de recueil est incomplète.")
+    logigramme = logigrammes.current(session)
+    answers = triage_answers(situation)
+    decision = logigramme.evaluate(answers)
+    final = decision.outcome
+    reason = " ".join((reason or "").split()) or None
+    if override is not None and override != decision.outcome.id:
+        if override not in logigramme.outcomes:
+            raise ValidationError({"override": ["Issue inconnue. Valeurs : "
+                                                + ", ".join(logigramme.outcomes) + "."]})
+        if not reason:
+            raise ValidationError({"reason": ["Un motif écrit est nécessaire pour ne pas "
+                                              "suivre le logigramme."]})
+        final = logigramme.outcomes[override]
+    record = TriageRecord(situation_id=situation.id, logigramme_version=logigramme.version,
+                          answers={k: answers.get(k) for k in logigramme.fields_read},
+                          path=decision.path_json(), proposed_outcome=decision.outcome.id,
+                          final_outcome=final.id,
+                          override_reason=reason if final.id != decision.outcome.id else None,
+                          user_id=actor.id)
+    session.add(record)
+    fire_event(session, actor, situation, final.event,
+               reason=f"Logigramme {logigramme.version} : {final.label}"
+               + (f" (au lieu de « {decision.outcome.label} » : {reason})"
+                  if final.id != decision.outcome.id else ""),
+               fields={"triage_outcome": final.id}, extra_facts={"has_triage": True},
+               commit=False)
+    session.commit()
+    return TriageResult(record, decision, final.event)
+
+
+def replay_triage(session: Session, record: TriageRecord) -> Decision:
+    """Re-run a past triage with the version and answers it used: the same path comes out."""
+    return logigrammes.version(session, record.logigramme_version).evaluate(record.answers)
+
+
+# --- sharing -------------------------------------------------------------------------------
+
+def share_situation(session: Session, actor: User, situation: Situation,
+                    organisation_id: Any) -> SituationShare:
+    if not policy.can_work_on_situations(actor):
+        raise NotFound("Situation introuvable.")
+    organisation = session.get(Organisation, organisation_id) \
+        if isinstance(organisation_id, int) and not isinstance(organisation_id, bool) else None
+    if organisation is None:
+        raise ValidationError({"organisation_id": ["Organisation inconnue."]})
+    decision = persons.may_share_with(session, situation.person, organisation)
+    if not decision.allowed:
+        raise Conflict(f"Partage impossible avec {organisation.name} : {decision.reason}",
+                       {"organisation_id": organisation.id, "reason": decision.reason})
+    existing = next((s for s in situation.shares if s.organisation_id == organisation.id), None)
+    if existing is not None and existing.revoked_at is None:
+        return existing
+    if existing is not None:
+        existing.revoked_at = None
+        share = existing
+    else:
+        share = SituationShare(situation_id=situation.id, organisation_id=organisation.id,
+                               shared_by_user_id=actor.id)
+        session.add(share)
+    session.commit()
+    return share
+
+
+def unshare_situation(session: Session, actor: User, situation: Situation,
+                      organisation_id: int) -> None:
+    if not policy.can_work_on_situations(actor):
+        raise NotFound("Situation introuvable.")
+    share = next((s for s in situation.shares if s.organisation_id == organisation_id
+                  and s.revoked_at is None), None)
+    if share is None:
+        raise NotFound("Partage introuvable.")
+    share.revoked_at = utcnow()
+    session.commit()
