@@ -28,6 +28,14 @@ class ValidationError(DomainError):
         self.fields = normalised
 
 
+MAX_ID = 2**63 - 1
+
+
+def is_id(value: object) -> bool:
+    """A database id as it may arrive in JSON: a positive int (not a bool), 64-bit."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 class NotFound(DomainError):
     """Absent, or not visible to the person asking: both look the same (HTTP 404)."""
 

@@ -105,15 +105,38 @@ class StatusChange:
     reason: str
 
 
+TRAIT_LABELS = {
+    "birth_name": "nom de naissance", "birth_first_names": "prénoms de naissance",
+    "first_birth_first_name": "premier prénom de naissance", "birth_date": "date de naissance",
+    "sex": "sexe", "birth_place_insee": "lieu de naissance",
+    "birth_country_insee": "pays de naissance", "ins": "matricule INS",
+}
+
+
 def status_after_strict_trait_edit(current: IdentityStatus,
                                    changed: set[str]) -> StatusChange | None:
-    """Editing a strict trait of a checked identity voids the check: the identity goes
-    back to provisional (RNIV), and the reason says which traits changed."""
-    touched = changed & set(STRICT_TRAITS)
+    """Editing a strict trait (or the INS) of a checked identity voids the check: the
+    identity goes back to provisional (RNIV), and the reason says which traits changed."""
+    touched = changed & {*STRICT_TRAITS, "ins"}
     if not touched or current in (IdentityStatus.PROVISIONAL, IdentityStatus.RETRIEVED):
         return None
     return StatusChange(IdentityStatus.PROVISIONAL,
-                        "Trait(s) strict(s) modifié(s) : " + ", ".join(sorted(touched)))
+                        "Trait(s) strict(s) modifié(s) : "
+                        + ", ".join(sorted(TRAIT_LABELS[name] for name in touched)))
+
+
+def ins_mismatch(ins: str, sex: Sex | None, birth: date | None) -> str | None:
+    """The NIR encodes sex (1 man, 2 woman), birth year and month: an INS that disagrees
+    with the identity's traits belongs to someone else or was mistyped."""
+    digit, year, month = ins[0], ins[1:3], ins[3:5]
+    if sex is Sex.MALE and digit == "2" or sex is Sex.FEMALE and digit == "1":
+        return "Le matricule INS ne correspond pas au sexe de la personne."
+    if birth is not None:
+        if year != f"{birth.year % 100:02d}":
+            return "Le matricule INS ne correspond pas à l'année de naissance."
+        if month.isdigit() and 1 <= int(month) <= 12 and int(month) != birth.month:
+            return "Le matricule INS ne correspond pas au mois de naissance."
+    return None
 
 
 def status_problem(status: IdentityStatus, ins: str | None) -> str | None:

@@ -62,9 +62,9 @@ _PHONETIC_RULES = [
     (r"GU([EIY])", r"G\1"), (r"GE([AOU])", r"J\1"), (r"G([EIY])", r"J\1"),
     (r"QU", "K"), (r"Q", "K"), (r"CK", "K"), (r"C([EIY])", r"S\1"), (r"CH", "#"), (r"C", "K"),
     (r"#", "CH"), (r"BV", "V"), (r"W", "V"), (r"Y", "I"), (r"Z", "S"), (r"X$", ""), (r"X", "KS"),
-    (r"EAU", "O"), (r"AU", "O"), (r"OU", "U"), (r"AI", "E"), (r"EI", "E"), (r"ET$", "E"),
-    (r"ER$", "E"), (r"EZ$", "E"), (r"EU", "E"),
-    (r"[AE]N([^AEIOU]|$)", r"AN\1"), (r"[AE]M([BP])", r"AN\1"), (r"AIN|EIN", "IN"),
+    (r"EAU", "O"), (r"AU", "O"), (r"OU", "U"), (r"AIN|EIN", "IN"), (r"AI", "E"),
+    (r"EI", "E"), (r"ET$", "E"), (r"ER$", "E"), (r"EZ$", "E"), (r"EU", "E"),
+    (r"[AE]N([^AEIOU]|$)", r"AN\1"), (r"[AE]M([BP])", r"AN\1"),
     (r"GN", "NI"), (r"H", ""), (r"(.)\1+", r"\1"), (r"([^AEIOU])E$", r"\1"), (r"[STDP]$", ""),
 ]
 _COMPILED_RULES = [(re.compile(pattern), replacement) for pattern, replacement in _PHONETIC_RULES]
@@ -79,7 +79,33 @@ def phonetic_word(word: str) -> str:
 
 def phonetic_key(text: str) -> str:
     """One key per name, words in alphabetical order: inverted compounds share it."""
-    return " ".join(sorted(phonetic_word(w) for w in fold(text).split()))
+    return " ".join(sorted(phonetic_word(_canonical(w)) for w in fold(text).split()))
+
+
+# Transliterations of the same first name that no spelling rule brings together.
+_TRANSLITERATIONS = {
+    "MOHAMMED": "MOHAMED", "MUHAMMAD": "MOHAMED", "MOHAMMAD": "MOHAMED",
+    "MUHAMMED": "MOHAMED", "MOHAMAD": "MOHAMED", "MAHMED": "MOHAMED",
+    "YUSUF": "YOUSSEF", "YOUCEF": "YOUSSEF", "YOUSEF": "YOUSSEF", "YOUSSOUF": "YOUSSEF",
+    "FATMA": "FATIMA", "FATOUMATA": "FATIMA", "KHADIDJA": "KHADIJA", "AISHA": "AICHA",
+    "AICHA": "AICHA", "ABDELKADER": "ABDELKADER", "ABDELKRIM": "ABDELKARIM",
+    "HOCINE": "HUSSEIN", "HUSSEIN": "HUSSEIN", "HOUSSEIN": "HUSSEIN",
+}
+
+
+def _canonical(word: str) -> str:
+    return _TRANSLITERATIONS.get(word, word)
+
+
+def first_word(text: str) -> str:
+    """The first first name's first word: 'Jean-Pierre Marie' -> 'JEAN'."""
+    words = fold(text).split()
+    return words[0] if words else ""
+
+
+def first_name_key(text: str) -> str:
+    """The phonetic key used to select candidates by first name."""
+    return phonetic_word(_canonical(first_word(text)))
 
 
 def _text_similarity(a: str, b: str) -> float:
@@ -105,7 +131,7 @@ def name_similarity(a: IdentityTraits, b: IdentityTraits) -> float:
     return max(_text_similarity(x, y) for x in names_a for y in names_b)
 
 
-_FEMININE_ENDINGS = ("E", "NE", "LE", "TE")
+_FEMININE_ENDINGS = ("E", "A", "NE", "LE", "TE", "INE", "TTE", "ETTE")
 
 
 def _first_word(text: str) -> str:
@@ -117,23 +143,22 @@ def _gendered_pair(a: str, b: str) -> bool:
     """MICHEL / MICHELE, JEAN / JEANNE, DANIEL / DANIELLE: a masculine first name and its
     feminine form, as twins of different sex often carry. Not a typo."""
     short, long_ = sorted((_first_word(a), _first_word(b)), key=len)
-    return bool(short) and any(long_ == short + end for end in _FEMININE_ENDINGS)
+    if not short or short == long_:
+        return False
+    stems = {short, short.rstrip("S")}  # YVES / YVETTE, GEORGES / GEORGETTE
+    return any(long_ == stem + end for stem in stems for end in _FEMININE_ENDINGS)
 
 
 def first_name_similarity(a: IdentityTraits, b: IdentityTraits) -> float:
     def variants(t: IdentityTraits) -> list[str]:
-        words = fold(t.first_names).split()
-        found = [t.first_names]
-        if words:
-            found.append(words[0])
-        if t.used_first_name:
-            found.append(t.used_first_name)
-        return found
+        return [t.first_names, *([t.used_first_name] if t.used_first_name else [])]
 
     best = max(_text_similarity(x, y) for x in variants(a) for y in variants(b))
-    # Whole first-name lists that share their first name: "JEAN PIERRE MARIE" / "JEAN".
-    first_a, first_b = fold(a.first_names).split()[:1], fold(b.first_names).split()[:1]
-    if first_a and first_a == first_b:
+    # One list the beginning of the other: "JEAN PIERRE MARIE" / "JEAN PIERRE" / "JEAN".
+    # Not "JEAN PIERRE" / "JEAN LUC": twins often share the first part of a compound.
+    words_a, words_b = fold(a.first_names).split(), fold(b.first_names).split()
+    shorter, longer = sorted((words_a, words_b), key=len)
+    if shorter and longer[:len(shorter)] == shorter:
         best = max(best, 0.9)
     return best
 
@@ -141,6 +166,9 @@ def first_name_similarity(a: IdentityTraits, b: IdentityTraits) -> float:
 def birth_date_similarity(a: date, b: date) -> float:
     if a == b:
         return 1.0
+    if a.year == b.year and (a.month, a.day) == (1, 1) or b.year == a.year and (
+            b.month, b.day) == (1, 1):
+        return 0.8  # 01/01 of the year: the usual placeholder for an unknown birth date
     if a.year == b.year and a.day == b.month and a.month == b.day:
         return 0.9  # 03/04 typed as 04/03
     # One digit mistyped or two adjacent digits swapped in DDMMYYYY.

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
 from coordination.domain.accounts import OrganisationType, Role
-from coordination.domain.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
+from coordination.domain.errors import (
+    AuthenticationFailed,
+    Conflict,
+    NotFound,
+    ValidationError,
+    is_id,
+)
 from coordination.domain.passwords import (
     DUMMY_HASH,
     hash_password,
@@ -82,8 +88,9 @@ def create_organisation(session: Session, *, name: str, type: OrganisationType,
 
 
 def find_organisation(session: Session, name_or_id: str | int) -> Organisation:
-    if isinstance(name_or_id, int) or (str(name_or_id).isascii() and str(name_or_id).isdigit()):
-        found = session.get(Organisation, int(name_or_id))
+    text = str(name_or_id)
+    if isinstance(name_or_id, int) or (text.isascii() and text.isdigit()):
+        found = session.get(Organisation, int(name_or_id)) if is_id(int(name_or_id)) else None
     else:
         found = session.scalar(
             select(Organisation)

@@ -19,13 +19,15 @@ from coordination.domain.consent import (
     SharingFacts,
     sharing_decision,
 )
-from coordination.domain.errors import Conflict, NotFound, ValidationError
+from coordination.domain.errors import Conflict, NotFound, ValidationError, is_id
 from coordination.domain.identity import IdentityStatus, LegalProtection, Sex
 from coordination.domain.identity_matching import (
     IdentityTraits,
     MatchScore,
     birth_date_variants,
     compare,
+    first_name_key,
+    first_word,
     fold,
     phonetic_key,
 )
@@ -158,7 +160,7 @@ def clean_person_fields(data: Mapping[str, Any], today: date,
         raw = data.get("gp_directory_service_id")
         if raw in (None, ""):
             clean["gp_directory_service_id"] = None
-        elif isinstance(raw, int) and not isinstance(raw, bool) and raw > 0:
+        elif is_id(raw):
             clean["gp_directory_service_id"] = raw
         else:
             errors["gp_directory_service_id"] = ["Identifiant de service attendu."]
@@ -166,12 +168,20 @@ def clean_person_fields(data: Mapping[str, Any], today: date,
             and "first_birth_first_name" not in errors:
         clean["first_birth_first_name"] = clean["birth_first_names"].split()[0]
     if clean.get("first_birth_first_name") and clean.get("birth_first_names") and \
-            fold(clean["first_birth_first_name"]) not in fold(clean["birth_first_names"]):
+            not _is_one_of(clean["first_birth_first_name"], clean["birth_first_names"]):
         errors.setdefault("first_birth_first_name", []).append(
             "Le premier prénom doit figurer dans la liste des prénoms de naissance.")
     if errors:
         raise ValidationError(errors)
     return clean
+
+
+def _is_one_of(first: str, names: str) -> bool:
+    """'Jean' is one of 'Jean Pierre', 'Jean-Pierre' of 'Jean-Pierre Marie'; 'Jean' is not
+    one of 'Jeanne Marie'."""
+    wanted = fold(first).split()
+    words = fold(names).split()
+    return any(words[i:i + len(wanted)] == wanted for i in range(len(words)))
 
 
 def _choice(data: Mapping[str, Any], name: str, enum_cls: Any, errors: dict[str, list[str]],
@@ -188,7 +198,7 @@ def _choice(data: Mapping[str, Any], name: str, enum_cls: Any, errors: dict[str,
 def _refresh_keys(person: Person) -> None:
     person.name_key = phonetic_key(person.birth_name)
     person.used_name_key = phonetic_key(person.used_name) if person.used_name else None
-    person.first_name_key = phonetic_key(person.first_birth_first_name)
+    person.first_name_key = first_name_key(person.first_birth_first_name)
     person.search_text = fold(" ".join(filter(None, [
         person.birth_name, person.used_name, person.birth_first_names,
         person.used_first_name])))
@@ -198,6 +208,9 @@ def _status_consistency(values: Mapping[str, Any]) -> None:
     status = values.get("identity_status") or IdentityStatus.PROVISIONAL
     if problem := identity.status_problem(status, values.get("ins")):
         raise ValidationError({"identity_status": [problem]})
+    if values.get("ins") and (problem := identity.ins_mismatch(
+            values["ins"], values.get("sex"), values.get("birth_date"))):
+        raise ValidationError({"ins": [problem]})
 
 
 # --- duplicates ----------------------------------------------------------------------------
@@ -218,9 +231,9 @@ def find_duplicates(session: Session, traits: IdentityTraits, exclude_id: int | 
     name_keys = {phonetic_key(traits.birth_name)}
     if traits.used_name:
         name_keys.add(phonetic_key(traits.used_name))
-    first_keys = {phonetic_key(traits.first_names.split()[0])} if traits.first_names else set()
+    first_keys = {first_name_key(traits.first_names)}
     # Inverted entries ("Jean" typed as the name) meet through the crossed keys.
-    crossed = {phonetic_key(traits.first_names.split()[0])} if traits.first_names else set()
+    crossed = {phonetic_key(first_word(traits.first_names))}
     query = select(Person).where(
         Person.merged_into_id.is_(None),
         or_(Person.birth_date.in_(birth_date_variants(traits.birth_date)),
@@ -238,6 +251,25 @@ def find_duplicates(session: Session, traits: IdentityTraits, exclude_id: int | 
 
 # --- create, read, update ------------------------------------------------------------------
 
+def _audit_shown(session: Session, shown: list[Person], detail: str) -> None:
+    """Identities shown in a list or a warning are reads too; committed at once so that a
+    refusal that follows does not drop them."""
+    for person in shown:
+        audit.record_read(session, person, detail=detail)
+    session.commit()
+
+
+def _check_ins_free(session: Session, ins: str | None, person_id: int | None) -> None:
+    if not ins:
+        return
+    query = select(Person).where(Person.ins == ins, Person.merged_into_id.is_(None))
+    if person_id is not None:
+        query = query.where(Person.id != person_id)
+    holder = session.scalar(query)
+    if holder is not None:
+        raise ValidationError({"ins": [f"Ce matricule INS est déjà celui de la fiche "
+                                       f"n° {holder.id}."]})
+
 def create_person(session: Session, actor: User, data: Mapping[str, Any], *,
                   force: bool = False, force_reason: str | None = None,
                   today: date | None = None) -> Person:
@@ -252,6 +284,7 @@ def create_person(session: Session, actor: User, data: Mapping[str, Any], *,
         same_ins = session.scalar(select(Person).where(Person.ins == values["ins"],
                                                        Person.merged_into_id.is_(None)))
         if same_ins is not None:
+            _audit_shown(session, [same_ins], "même INS")
             raise DuplicatePerson("Une personne porte déjà ce matricule INS.",
                                   {"candidates": [candidate_json(Candidate(
                                       same_ins, compare(traits_of(values),
@@ -259,6 +292,7 @@ def create_person(session: Session, actor: User, data: Mapping[str, Any], *,
     if not force:
         candidates = find_duplicates(session, traits_of(values))
         if candidates:
+            _audit_shown(session, [c.person for c in candidates], "candidats doublon")
             raise DuplicatePerson(
                 "Cette personne ressemble à une ou plusieurs personnes déjà enregistrées : "
                 "vérifiez avant de créer.",
@@ -296,21 +330,29 @@ def get_person(session: Session, actor: User, person_id: int, *, follow_merge: b
 
 def update_person(session: Session, actor: User, person: Person, data: Mapping[str, Any],
                   expected_version: int | None, today: date | None = None) -> Person:
+    """Everything is checked before anything changes: a refusal leaves the record as it
+    was."""
     if not policy.can_edit_person(actor) or person.is_tombstone:
         raise NotFound("Personne introuvable.")
     _check_version(person, expected_version)
     values = clean_person_fields({k: v for k, v in data.items() if k in EDITABLE_FIELDS},
                                  today or date.today(), partial=True)
-    changed = {k for k, v in values.items() if getattr(person, k) != v}
     requested_status = values.pop("identity_status", None)
-    for name in changed - {"identity_status"}:
-        setattr(person, name, values[name])
+    changed = {k for k, v in values.items() if getattr(person, k) != v}
     lowered = identity.status_after_strict_trait_edit(person.identity_status, changed)
+    new_status = lowered.new_status if lowered else (requested_status or person.identity_status)
+    new_ins = values.get("ins", person.ins)
+    _status_consistency({"identity_status": new_status, "ins": new_ins,
+                         "sex": values.get("sex", person.sex),
+                         "birth_date": values.get("birth_date", person.birth_date)})
+    if "ins" in changed:
+        _check_ins_free(session, new_ins, person.id)
+    for name in changed:
+        setattr(person, name, values[name])
     if lowered is not None:
         _change_status(session, actor, person, lowered.new_status, lowered.reason)
-    elif requested_status is not None and requested_status != person.identity_status:
-        _change_status(session, actor, person, requested_status, "Statut modifié")
-    _status_consistency({"identity_status": person.identity_status, "ins": person.ins})
+    elif new_status != person.identity_status:
+        _change_status(session, actor, person, new_status, "Statut modifié")
     _refresh_keys(person)
     session.commit()
     return person
@@ -340,7 +382,9 @@ def search_persons(session: Session, actor: User, text: str | None, birth_date: 
     if birth_date is not None:
         query = query.where(Person.birth_date.in_(birth_date_variants(birth_date)))
     query = query.order_by(Person.birth_name, Person.first_birth_first_name, Person.id)
-    return paginate(session, query, page, per_page)
+    result = paginate(session, query, page, per_page)
+    _audit_shown(session, result.items, "recherche")
+    return result
 
 
 # --- information, opposition, consent ------------------------------------------------------
@@ -363,11 +407,13 @@ def record_consent(session: Session, actor: User, person: Person, data: Mapping[
         recorded_on = today
     if recorded_on > today:
         errors["recorded_on"] = ["La date ne peut pas être dans le futur."]
+    elif recorded_on < person.birth_date:
+        errors["recorded_on"] = ["La date précède la naissance de la personne."]
     organisation = None
     if kind is ConsentKind.CONSENT:
         organisation_id = data.get("organisation_id")
         organisation = session.get(Organisation, organisation_id) \
-            if isinstance(organisation_id, int) else None
+            if is_id(organisation_id) else None
         if organisation is None:
             errors["organisation_id"] = ["Choisissez l'organisation à laquelle la personne "
                                          "consent à partager ses informations."]
@@ -377,7 +423,7 @@ def record_consent(session: Session, actor: User, person: Person, data: Mapping[
     method = data.get("method")
     if kind is ConsentKind.INFORMATION and method not in INFORMATION_METHODS:
         errors["method"] = ["Indiquez comment la personne a été informée : "
-                            + ", ".join(INFORMATION_METHODS) + "."]
+                            + ", ".join(INFORMATION_METHODS.values()).lower() + "."]
     note = data.get("note")
     if note is not None and not isinstance(note, str):
         errors["note"] = ["Texte attendu."]
@@ -416,8 +462,12 @@ def revoke_consent(session: Session, actor: User, person: Person, record_id: int
 def may_share_with(session: Session, person: Person,
                    organisation: Organisation) -> SharingDecision:
     """The one answer to "may this organisation see this person's situation?"."""
-    active = [r for r in session.scalars(select(ConsentRecord).where(
-        ConsentRecord.person_id == person.id, ConsentRecord.revoked_on.is_(None)))]
+    active = list(session.scalars(select(ConsentRecord).where(
+        ConsentRecord.person_id == person.id, ConsentRecord.revoked_on.is_(None))))
+    return _decide(active, organisation)
+
+
+def _decide(active: list[ConsentRecord], organisation: Organisation) -> SharingDecision:
     return sharing_decision(SharingFacts(
         informed=any(r.kind is ConsentKind.INFORMATION for r in active),
         opposition=any(r.kind is ConsentKind.OPPOSITION for r in active),
@@ -441,8 +491,8 @@ def merge_persons(session: Session, actor: User, survivor_id: int, merged_id: in
                                           "personne."]})
     if survivor_id == merged_id:
         raise Conflict("Impossible de fusionner une personne avec elle-même.")
-    survivor = session.get(Person, survivor_id)
-    merged = session.get(Person, merged_id)
+    survivor = session.get(Person, survivor_id) if is_id(survivor_id) else None
+    merged = session.get(Person, merged_id) if is_id(merged_id) else None
     if survivor is None or merged is None:
         raise NotFound("Personne introuvable.")
     if survivor.is_tombstone:
@@ -450,6 +500,13 @@ def merge_persons(session: Session, actor: User, survivor_id: int, merged_id: in
                        f"n° {survivor.merged_into_id} : fusionnez dans celle-ci.")
     if merged.is_tombstone:
         raise Conflict(f"La fiche n° {merged.id} a déjà été fusionnée.")
+    if survivor.ins and merged.ins and survivor.ins != merged.ins:
+        raise Conflict("Ces deux fiches portent des matricules INS différents : ce ne sont "
+                       "pas la même personne (ou un INS est erroné : corrigez-le d'abord).")
+    if merged.ins and not survivor.ins:
+        # The national identifier follows the person; the checked status does not.
+        survivor.ins = merged.ins
+        merged.ins = None
     moved: dict[str, list[int]] = {}
     for model in PERSON_REFERENCES:
         # One object at a time: each move goes through the audit hook.
@@ -478,8 +535,12 @@ def undo_merge(session: Session, actor: User, merge_id: int) -> PersonMerge:
     if record.undone_at is not None:
         raise Conflict("Cette fusion a déjà été annulée.")
     merged = session.get(Person, record.merged_id)
-    if merged is None or merged.merged_into_id != record.survivor_id:
+    survivor = session.get(Person, record.survivor_id)
+    if merged is None or survivor is None or merged.merged_into_id != record.survivor_id:
         raise Conflict("La fiche fusionnée a changé depuis : annulation impossible.")
+    if survivor.is_tombstone:
+        raise Conflict(f"La fiche n° {survivor.id} a depuis été fusionnée dans la fiche "
+                       f"n° {survivor.merged_into_id} : annulez d'abord cette fusion-là.")
     tables = {model.__tablename__: model for model in PERSON_REFERENCES}
     for table, ids in record.moved.items():
         model = tables[table]
@@ -533,10 +594,12 @@ def person_overview(session: Session, actor: User, person_id: int,
     duplicate candidates on demand, merges into this record."""
     person = get_person(session, actor, person_id, detail="fiche")
     organisations = list(session.scalars(select(Organisation).order_by(Organisation.name)))
-    sharing = [(organisation, may_share_with(session, person, organisation))
-               for organisation in organisations]
+    active = [record for record in person.consents if record.revoked_on is None]
+    sharing = [(organisation, _decide(active, organisation)) for organisation in organisations]
     duplicates = (find_duplicates(session, traits_of(person), exclude_id=person.id)
                   if with_duplicates else None)
+    if duplicates:
+        _audit_shown(session, [c.person for c in duplicates], "doublons possibles")
     merges = list(session.scalars(select(PersonMerge).where(
         PersonMerge.survivor_id == person.id).order_by(PersonMerge.id)))
     return PersonOverview(person, sharing, duplicates, merges)

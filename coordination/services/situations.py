@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
-from coordination.domain.errors import Conflict, NotFound, ValidationError
+from coordination.domain.errors import Conflict, NotFound, ValidationError, is_id
 from coordination.domain.identity import age_on
 from coordination.models import (
     Organisation,
@@ -90,7 +90,7 @@ def open_situation(session: Session, actor: User, person_id: Any,
                    call_id: int | None = None) -> Situation:
     if not policy.can_work_on_situations(actor):
         raise NotFound()
-    if not isinstance(person_id, int) or isinstance(person_id, bool):
+    if not is_id(person_id):
         raise ValidationError({"person_id": ["Identifiant de personne attendu."]})
     try:
         person = persons.get_person(session, actor, person_id)
@@ -295,7 +295,7 @@ def share_situation(session: Session, actor: User, situation: Situation,
     if not policy.can_work_on_situations(actor):
         raise NotFound("Situation introuvable.")
     organisation = session.get(Organisation, organisation_id) \
-        if isinstance(organisation_id, int) and not isinstance(organisation_id, bool) else None
+        if is_id(organisation_id) else None
     if organisation is None:
         raise ValidationError({"organisation_id": ["Organisation inconnue."]})
     decision = persons.may_share_with(session, situation.person, organisation)

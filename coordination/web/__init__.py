@@ -8,14 +8,26 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from coordination.domain.accounts import Role
 from coordination.domain.consent import INFORMATION_METHODS
 
 csrf = CSRFProtect()
+from coordination.domain.errors import MAX_ID  # noqa: E402
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in every route: ids beyond a 64-bit integer are simply not found (404),
+    instead of overflowing the database driver."""
+
+    def __init__(self, url_map: object, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)  # type: ignore[arg-type]
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseId
     from coordination.web import (
         access,
         admin,

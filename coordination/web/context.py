@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 from coordination.services import audit
 from coordination.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def settings() -> Settings:
@@ -24,9 +28,17 @@ def db() -> Session:
 def init_app(app: Flask) -> None:
     @app.after_request
     def _commit_pending_reads(response):  # type: ignore[no-untyped-def]
-        # Reads of personal data are audited even on pages that change nothing.
+        """Reads of personal data are audited even on pages that change nothing. Changes
+        a service left uncommitted (it refused halfway) are never committed here."""
         session = g.get("db_session")
-        if session is not None and audit.has_pending(session) and response.status_code < 500:
+        if session is None:
+            return response
+        if session.new or session.dirty or session.deleted or response.status_code >= 400:
+            if session.new or session.dirty or session.deleted:
+                log.warning("rolling back uncommitted changes after %s %s (%s)",
+                            request.method, request.path, response.status_code)
+            session.rollback()
+        elif audit.has_pending(session):
             session.commit()
         return response
 

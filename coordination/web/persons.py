@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, ValidationError
+from coordination.domain.identity import Sex
 from coordination.services import persons
 from coordination.services.persons import DuplicatePerson
 from coordination.web.access import allow
@@ -23,6 +24,7 @@ from coordination.web.forms import (
 )
 
 bp = Blueprint("persons", __name__, url_prefix="/personnes")
+SEX_LABELS = {sex.value: sex.label for sex in Sex}
 READERS = (Role.COORDINATOR, Role.ADMIN)
 
 
@@ -37,7 +39,8 @@ def search():  # type: ignore[no-untyped-def]
             born = date.fromisoformat(born_raw)
         except ValueError:
             error = "Date de naissance invalide."
-    page = int(request.args["page"]) if request.args.get("page", "").isdecimal() else 1
+    raw_page = request.args.get("page", "")
+    page = min(int(raw_page), 10**6) if raw_page.isascii() and raw_page.isdecimal() else 1
     result = persons.search_persons(db(), current_user, text, born, max(page, 1), 50) \
         if (text or born) and not error else None
     return render_template("persons/search.html", q=text, born=born_raw, error=error,
@@ -63,7 +66,7 @@ def create():  # type: ignore[no-untyped-def]
             return redirect(url_for("persons.show", person_id=person.id))
     status = 409 if candidates else (422 if form.errors else 200)
     return render_template("persons/form.html", form=form, candidates=candidates,
-                           person=None), status
+                           person=None, sex_labels=SEX_LABELS), status
 
 
 @bp.get("/<int:person_id>")
@@ -130,7 +133,7 @@ def add_consent(person_id: int):  # type: ignore[no-untyped-def]
             flash("Enregistré.", "success")
     else:
         flash("Formulaire incomplet : " + "; ".join(
-            f"{form[name].label.text if name in form else name} : {m}"
+            f"{form[name].label.text if name in form and name != 'kind' else 'Type'} : {m}"
             for name, messages in form.errors.items() for m in messages), "error")
     return redirect(url_for("persons.show", person_id=person_id) + "#partage")
 

@@ -140,11 +140,20 @@ def _strip(text: str) -> str:
 
 POSITIVE_KINDS = ["case_accents", "hyphens", "inverted", "married", "spelling", "typo_name",
                   "typo_first_name", "day_month_swap", "date_typo", "fewer_first_names",
-                  "combined", "second_first_name", "compound_part"]
+                  "combined", "second_first_name", "compound_part", "transliteration",
+                  "unknown_birth_day"]
+TRANSLITERATIONS = [("Mohamed", "Muhammad"), ("Mohammed", "Mohamad"), ("Youssef", "Yusuf"),
+                    ("Youcef", "Youssef"), ("Fatima", "Fatma"), ("Khadija", "Khadidja"),
+                    ("Aïcha", "Aisha"), ("Hocine", "Hussein")]
+SHARED_COMPOUNDS = [("Jean-Pierre", "Jean-Luc"), ("Marie-Claire", "Marie-Hélène"),
+                    ("Jean-Marc", "Jean-Louis"), ("Anne-Marie", "Anne-Sophie"),
+                    ("Pierre-Louis", "Pierre-Yves")]
 GENDERED_PAIRS = [("Michel", "Michèle"), ("Daniel", "Danielle"), ("Louis", "Louise"),
                   ("Jean", "Jeanne"), ("François", "Françoise"), ("Denis", "Denise"),
                   ("Gabriel", "Gabrielle"), ("Pascal", "Pascale"), ("Martin", "Martine"),
-                  ("Simon", "Simone")]
+                  ("Simon", "Simone"), ("Samir", "Samira"), ("Karim", "Karima"),
+                  ("Yves", "Yvette"), ("Paul", "Pauline"), ("Louis", "Louisa"),
+                  ("Georges", "Georgette")]
 
 
 def _distant_date(rng: random.Random, d: date) -> date:
@@ -179,6 +188,14 @@ def build_pairs(seed: int = 2026, positives: int = 220, negatives: int = 160) ->
             person = replace(person, first_names=f"{person.first_names.split()[0]} "
                                                  f"{rng.choice(SECOND_NAMES)}")
             other = replace(person, first_names=person.first_names.split()[1])
+        elif kind == "transliteration":  # the same name written from Arabic two ways
+            first, other_first = rng.choice(TRANSLITERATIONS)
+            person = replace(person, first_names=first)
+            other = replace(person, first_names=other_first)
+        elif kind == "unknown_birth_day":  # birth date unknown: 01/01 of the year
+            other = replace(person, birth_date=person.birth_date.replace(month=1, day=1))
+            if other.birth_date == person.birth_date:
+                person = replace(person, birth_date=person.birth_date.replace(day=2))
         elif kind == "compound_part":  # one caller gives only part of a compound name
             person = replace(person, birth_name=rng.choice(
                 ["Boucher-Lefèvre", "Saint-Martin", "Da Silva", "Le Goff",
@@ -196,7 +213,7 @@ def build_pairs(seed: int = 2026, positives: int = 220, negatives: int = 160) ->
                                                       "typo_first_name"]))
         pairs.append(LabelledPair(person, other, True, kind))
     negative_kinds = ["twins", "namesakes", "same_day_strangers", "parent_child", "siblings",
-                      "gendered_twins", "close_namesakes"]
+                      "gendered_twins", "close_namesakes", "compound_twins"]
     for index in range(negatives):
         person = _person(rng)
         kind = negative_kinds[index % len(negative_kinds)]
@@ -211,6 +228,10 @@ def build_pairs(seed: int = 2026, positives: int = 220, negatives: int = 160) ->
             masculine, feminine = rng.choice(GENDERED_PAIRS)
             person = replace(person, first_names=masculine, sex="M")
             other = replace(person, first_names=feminine, sex=rng.choice(["F", None]))
+        elif kind == "compound_twins":  # Jean-Pierre and Jean-Luc, born the same day
+            first, other_first = rng.choice(SHARED_COMPOUNDS)
+            person = replace(person, first_names=first)
+            other = replace(person, first_names=other_first)
         elif kind == "close_namesakes":  # same name, born the same year
             d = person.birth_date
             other = replace(person, birth_date=date(d.year, 1, 1)

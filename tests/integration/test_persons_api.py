@@ -77,15 +77,61 @@ def test_a_qualified_identity_requires_its_ins(client, coordinator):
     response = create(client, coordinator, identity_status="qualifiee")
     assert response.status_code == 422
     ok = create(client, coordinator, identity_status="qualifiee", ins="2 95 10 99 126 111 93",
-                birth_name="Durand", birth_first_names="Paul", birth_date="1995-10-02")
+                birth_name="Durand", birth_first_names="Paule", birth_date="1995-10-02",
+                sex="F")
     assert ok.status_code == 201 and ok.get_json()["ins"] == "295109912611193"
 
 
+INS_WOMAN_1995_10 = "295109912611193"
+DURAND = {"birth_name": "Durand", "birth_first_names": "Paule", "birth_date": "1995-10-02",
+          "sex": "F"}
+
+
 def test_the_same_ins_twice_is_a_duplicate(client, coordinator):
-    create(client, coordinator, ins="295109912611193", identity_status="recuperee")
-    again = create(client, coordinator, ins="295109912611193", birth_name="Autre",
-                   birth_first_names="Nom", birth_date="1995-10-02", force=True, reason="x")
+    create(client, coordinator, ins=INS_WOMAN_1995_10, identity_status="recuperee", **DURAND)
+    again = create(client, coordinator, ins=INS_WOMAN_1995_10, birth_name="Autre",
+                   birth_first_names="Nom", birth_date="1995-10-02", sex="F", force=True,
+                   reason="x")
     assert again.status_code == 409
+
+
+def test_an_ins_that_contradicts_sex_or_birth_date_is_422(client, coordinator):
+    assert create(client, coordinator, ins=INS_WOMAN_1995_10).status_code == 422
+    response = create(client, coordinator, ins=INS_WOMAN_1995_10,
+                      **{**DURAND, "birth_date": "1996-10-02"})
+    assert response.status_code == 422
+    assert "année" in response.get_json()["error"]["details"]["fields"]["ins"][0]
+
+
+def test_a_refused_edit_changes_nothing(client, coordinator, db_session):
+    person = create(client, coordinator, **DURAND).get_json()
+    response = client.patch(f"/api/v1/persons/{person['id']}",
+                            json={"identity_status": "qualifiee", "phone": "0900000000"},
+                            headers=coordinator)
+    assert response.status_code == 422
+    db_session.expire_all()
+    stored = db_session.get(Person, person["id"])
+    assert (stored.identity_status.value, stored.phone, stored.version) == ("provisoire",
+                                                                           None, 1)
+
+
+def test_removing_the_ins_of_a_qualified_identity_makes_it_provisional(client, coordinator):
+    person = create(client, coordinator, identity_status="qualifiee", ins=INS_WOMAN_1995_10,
+                    **DURAND).get_json()
+    body = client.patch(f"/api/v1/persons/{person['id']}", json={"ins": ""},
+                        headers=coordinator).get_json()
+    assert body["identity_status"] == "provisoire" and body["ins"] is None
+    assert "matricule INS" in body["identity_history"][-1]["reason"]
+
+
+def test_an_edit_cannot_give_a_second_person_the_same_ins(client, coordinator):
+    create(client, coordinator, ins=INS_WOMAN_1995_10, identity_status="recuperee", **DURAND)
+    other = create(client, coordinator, birth_name="Autre", birth_first_names="Claire",
+                   birth_date="1995-10-20", sex="F").get_json()
+    response = client.patch(f"/api/v1/persons/{other['id']}", json={"ins": INS_WOMAN_1995_10},
+                            headers=coordinator)
+    assert response.status_code == 422 and "déjà" in response.get_json()["error"]["details"][
+        "fields"]["ins"][0]
 
 
 def test_editing_a_strict_trait_of_a_validated_identity_lowers_it_and_says_why(
@@ -96,7 +142,7 @@ def test_editing_a_strict_trait_of_a_validated_identity_lowers_it_and_says_why(
     body = response.get_json()
     assert response.status_code == 200
     assert body["identity_status"] == "provisoire" and body["version"] == 2
-    assert "birth_name" in body["identity_history"][-1]["reason"]
+    assert "nom de naissance" in body["identity_history"][-1]["reason"]
 
 
 def test_editing_a_contact_keeps_the_status(client, coordinator):
@@ -272,3 +318,57 @@ def test_duplicates_on_demand_lists_candidates_for_an_existing_person(client, co
            reason="à vérifier")
     found = client.get(f"/api/v1/persons/{a}/duplicates", headers=coordinator).get_json()
     assert len(found["items"]) == 1 and found["items"][0]["scores"]["birth_date"] == 0.9
+
+
+def test_two_persons_with_different_ins_cannot_be_merged(client, coordinator):
+    a = create(client, coordinator, ins=INS_WOMAN_1995_10, identity_status="recuperee",
+               **DURAND).get_json()["id"]
+    b = create(client, coordinator, ins="2 95 10 99 126 112 92", identity_status="recuperee",
+               **{**DURAND, "birth_first_names": "Paula"}, force=True,
+               reason="INS différent").get_json()
+    assert "id" in b, b
+    response = client.post(f"/api/v1/persons/{b['id']}/merge",
+                           json={"into": a, "reason": "doublon ?"}, headers=coordinator)
+    assert response.status_code == 409 and "INS" in response.get_json()["error"]["message"]
+
+
+def test_undoing_a_merge_whose_survivor_was_merged_since_is_refused(client, auth, personas,
+                                                                    coordinator):
+    a = create(client, coordinator).get_json()["id"]
+    b = create(client, coordinator, birth_name="Lefebvre", force=True, reason="x").get_json()[
+        "id"]
+    c = create(client, coordinator, birth_name="Lefeuvre", force=True, reason="x").get_json()[
+        "id"]
+    consent(client, coordinator, a, kind="opposition")
+    first = client.post(f"/api/v1/persons/{a}/merge", json={"into": b, "reason": "doublon"},
+                        headers=coordinator).get_json()["id"]
+    client.post(f"/api/v1/persons/{b}/merge", json={"into": c, "reason": "doublon"},
+                headers=coordinator)
+    admin = auth.token(personas["admin"].email)
+    response = client.post(f"/api/v1/person-merges/{first}/undo", headers=admin)
+    assert response.status_code == 409 and "annulez d'abord" in response.get_json()["error"][
+        "message"]
+
+
+def test_huge_ids_are_404_or_422_never_500(client, coordinator):
+    huge = 2**70
+    assert client.get(f"/api/v1/persons/{huge}", headers=coordinator).status_code == 404
+    a = create(client, coordinator).get_json()["id"]
+    response = client.post(f"/api/v1/persons/{a}/merge", json={"into": huge, "reason": "x"},
+                           headers=coordinator)
+    assert response.status_code == 422
+
+
+def test_an_information_dated_before_birth_is_refused(client, coordinator):
+    person_id = create(client, coordinator).get_json()["id"]
+    response = consent(client, coordinator, person_id, kind="information", method="oral",
+                       recorded_on="1950-01-01")
+    assert response.status_code == 422
+
+
+def test_searching_records_a_read_for_each_person_shown(client, coordinator, db_session):
+    person_id = create(client, coordinator).get_json()["id"]
+    client.get("/api/v1/persons?q=lefevre", headers=coordinator)
+    reads = db_session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "read", AuditEvent.detail == "recherche")).all()
+    assert [r.object_id for r in reads] == [str(person_id)]

@@ -54,7 +54,7 @@ def test_plausible_birth_dates_are_accepted():
 def test_editing_a_strict_trait_of_a_checked_identity_makes_it_provisional(status):
     change = status_after_strict_trait_edit(status, {"birth_name", "phone"})
     assert change.new_status is IdentityStatus.PROVISIONAL
-    assert "birth_name" in change.reason and "phone" not in change.reason
+    assert "nom de naissance" in change.reason and "phone" not in change.reason
 
 
 def test_editing_other_fields_keeps_the_status():

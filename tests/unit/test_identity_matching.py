@@ -93,3 +93,30 @@ def test_the_matcher_reaches_its_precision_and_recall_with_margin():
     for seed in (7, 11, 13):
         other = evaluate(build_pairs(seed=seed))
         assert other.precision >= 0.95 and other.recall >= 0.90, seed
+
+
+def test_twins_sharing_the_first_part_of_a_compound_first_name_are_kept_apart():
+    assert not compare(person("Roux", "Jean-Pierre", date(1980, 1, 5)),
+                       person("Roux", "Jean-Luc", date(1980, 1, 5))).is_likely_duplicate
+
+
+@pytest.mark.parametrize(("masculine", "feminine"), [("Samir", "Samira"), ("Yves", "Yvette"),
+                                                     ("Paul", "Pauline")])
+def test_gendered_first_names_are_not_typos_when_the_sex_is_unknown(masculine, feminine):
+    other = IdentityTraits("Roux", feminine, date(1980, 1, 5), None)
+    assert not compare(person("Roux", masculine, date(1980, 1, 5)), other).is_likely_duplicate
+
+
+@pytest.mark.parametrize(("a", "b"), [("Mohamed", "Muhammad"), ("Youssef", "Yusuf")])
+def test_transliterations_of_the_same_first_name_meet(a, b):
+    assert compare(person("Benali", a, date(1980, 3, 5)),
+                   person("Benali", b, date(1980, 3, 5))).is_likely_duplicate
+
+
+def test_a_placeholder_first_of_january_meets_the_real_birth_date():
+    assert compare(person("Haddad", "Karim", date(1980, 3, 5)),
+                   person("Haddad", "Karim", date(1980, 1, 1))).is_likely_duplicate
+
+
+def test_ain_sounds_like_in_not_like_e():
+    assert phonetic_key("Lorrain") != phonetic_key("Laurent")

@@ -9,7 +9,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from coordination.domain.accounts import Role
-from coordination.domain.errors import ValidationError
+from coordination.domain.errors import ValidationError, is_id
 from coordination.models import ConsentRecord, Person, PersonMerge
 from coordination.services import persons
 from coordination.web.access import allow
@@ -154,7 +154,7 @@ def merge_person(person_id: int) -> Any:
     """Merge this person into `into` (the surviving record)."""
     body = json_body()
     into = body.get("into")
-    if not isinstance(into, int) or isinstance(into, bool):
+    if not is_id(into):
         raise ValidationError({"into": ["Identifiant de la fiche à conserver attendu."]})
     record = persons.merge_persons(db(), current_user, into, person_id, _text(body, "reason"))
     return jsonify(merge_json(record)), 201

@@ -8,7 +8,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from coordination.domain.accounts import Role
-from coordination.domain.errors import ValidationError
+from coordination.domain.errors import ValidationError, is_id
 from coordination.models import Situation, TriageRecord
 from coordination.services import situations
 from coordination.web.access import allow
@@ -84,7 +84,7 @@ def _optional_int(name: str) -> int | None:
 def open_situation() -> Any:
     body = json_body()
     call_id = body.get("call_id")
-    if call_id is not None and (not isinstance(call_id, int) or isinstance(call_id, bool)):
+    if call_id is not None and not is_id(call_id):
         raise ValidationError({"call_id": ["Identifiant d'appel attendu."]})
     requester = body.get("requester")
     if requester is not None and not isinstance(requester, dict):
