@@ -198,5 +198,80 @@ def audit_verify(anchor: str | None) -> None:
     click.echo(f"anchor: {report.anchor}")
 
 
+@cli.group()
+def logigramme() -> None:
+    """The triage decision tree: validate, publish, draw."""
+
+
+def _read_logigramme(path: str) -> object:
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="FILE") \
+            from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise click.ClickException(f"{path}:{where} not valid YAML: "
+                                   f"{getattr(exc, 'problem', exc)}") from None
+
+
+@logigramme.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+def logigramme_validate(file: str) -> None:
+    """Check FILE (YAML): every path ends in an outcome, no cycle, every field exists in
+    the intake schema, every outcome maps to a workflow event. Exit 1 listing each problem."""
+    from coordination.services.logigrammes import validate
+    from coordination.workflows.logigramme import LogigrammeInvalid
+
+    try:
+        parsed = validate(_read_logigramme(file))
+    except LogigrammeInvalid as invalid:
+        for problem in invalid.problems:
+            click.echo(f"{file}: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"{file}: valid logigramme {parsed.version} ({len(parsed.nodes)} nodes, "
+               f"{len(parsed.outcomes)} outcomes)")
+
+
+@logigramme.command("publish")
+@click.argument("file", type=click.Path(dir_okay=False))
+def logigramme_publish(file: str) -> None:
+    """Validate FILE and make it the current logigramme (earlier versions stay for replay)."""
+    from coordination.domain.errors import ValidationError
+    from coordination.services import logigrammes
+
+    document = _read_logigramme(file)
+    _require_schema()
+    with _session() as session:
+        try:
+            row = logigrammes.publish(session, None, document)
+        except ValidationError as exc:
+            for messages in exc.fields.values():
+                for message in messages:
+                    click.echo(f"{file}: {message}", err=True)
+            click.echo("nothing was published", err=True)
+            sys.exit(1)
+        click.echo(f"logigramme {row.version} published and current")
+
+
+@logigramme.command("diagram")
+def logigramme_diagram() -> None:
+    """Print the current logigramme and the complex-case workflow as Mermaid diagrams."""
+    from coordination.services import logigrammes
+    from coordination.services.situations import ENGINE
+
+    _require_schema()
+    with _session() as session:
+        current = logigrammes.current(session)
+        session.commit()
+    click.echo(current.mermaid())
+    click.echo()
+    click.echo(ENGINE.mermaid())
+
+
 def main() -> None:
     cli(prog_name="coordination")

@@ -62,7 +62,7 @@ def version(session: Session, label: str) -> Logigramme:
     return _load(row)
 
 
-def publish(session: Session, actor: User, document: Any) -> LogigrammeVersion:
+def publish(session: Session, actor: User | None, document: Any) -> LogigrammeVersion:
     """Validate and make current; an invalid document changes nothing (422, every problem
     listed by node)."""
     try:

@@ -167,3 +167,57 @@ def test_an_organisation_given_as_an_odd_digit_is_unknown_not_a_crash(initialise
                          "--organisation", "²", "--role", "partner",
                          "--password-stdin", input="Les cigales chantent à Narbonne\n")
     assert result.exit_code == 2 and "²" in result.output
+
+
+def test_logigramme_validate_accepts_the_shipped_tree(run):
+    from coordination.services.logigrammes import SHIPPED
+
+    path = str(__import__("pathlib").Path("coordination/workflows") / SHIPPED)
+    result = run("logigramme", "validate", path)
+    assert result.exit_code == 0 and "valid logigramme 2026.1" in result.output
+
+
+def test_logigramme_validate_lists_every_problem_by_node(run, tmp_path):
+    import yaml
+
+    from coordination.services.logigrammes import shipped_document
+
+    document = shipped_document()
+    document["nodes"]["danger"]["field"] = "astrology"
+    document["nodes"]["two_domains"]["no"] = "danger"
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    result = run("logigramme", "validate", str(path))
+    assert result.exit_code == 1
+    assert "danger" in result.output and "astrology" in result.output and "cycle" in result.output
+
+
+def test_logigramme_validate_reports_broken_yaml_with_its_line(run, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("version: 1\nnodes: [unclosed\n", encoding="utf-8")
+    result = run("logigramme", "validate", str(path))
+    assert result.exit_code == 1 and "line" in result.output
+
+
+def test_publishing_an_invalid_logigramme_leaves_the_current_one(initialised, tmp_path,
+                                                                 fresh_database_url):
+    import yaml
+
+    from coordination.models import LogigrammeVersion
+    from coordination.services.logigrammes import shipped_document
+
+    good = shipped_document()
+    good["version"] = "2027.1"
+    good_path = tmp_path / "good.yaml"
+    good_path.write_text(yaml.safe_dump(good, allow_unicode=True), encoding="utf-8")
+    assert initialised("logigramme", "publish", str(good_path)).exit_code == 0
+    bad = dict(good, version="2027.2", start="nowhere")
+    bad_path = tmp_path / "bad.yaml"
+    bad_path.write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
+    result = initialised("logigramme", "publish", str(bad_path))
+    assert result.exit_code == 1 and "nothing was published" in result.output
+    engine = make_engine(fresh_database_url)
+    with make_session_factory(engine)() as session:
+        current = session.query(LogigrammeVersion).filter_by(is_current=True).one()
+        assert current.version == "2027.1"
+    engine.dispose()

@@ -64,3 +64,60 @@ def test_concurrent_writers_keep_one_unbroken_audit_chain(shared_db, settings):
     with shared_db() as session:
         report = audit.verify_chain(session)
     assert report.broken is None and report.checked >= 30
+
+
+def test_two_coordinators_firing_on_the_same_situation_one_wins_the_other_conflicts(
+        shared_db):
+    """Both loaded version 1; the second write finds the row changed and is refused
+    (StaleDataError, answered 409 by the web layer); history holds one transition."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from coordination.models import Situation, TransitionRecord, User
+    from coordination.services import persons, situations
+
+    with shared_db() as session:
+        audit.set_actor(session, audit.AuditActor(None, "test"))
+        alice = session.scalar(select(User))
+        person = persons.create_person(session, alice, {
+            "birth_name": "Roux", "birth_first_names": "Léa", "birth_date": "1990-02-03",
+            "sex": "F"})
+        situation_id = situations.open_situation(session, alice, person.id).id
+
+    def load():
+        session = shared_db()
+        audit.set_actor(session, audit.AuditActor(None, "test"))
+        user = session.scalar(select(User))
+        situation = session.get(Situation, situation_id)
+        session.commit()  # end the read: the other coordinator can now work too
+        return session, user, situation
+
+    first, second = load(), load()
+    situations.fire_event(first[0], first[1], first[2], "close",
+                          fields={"closure_reason": "declined"})
+    with pytest.raises(StaleDataError):
+        situations.fire_event(second[0], second[1], second[2], "close",
+                              fields={"closure_reason": "moved_out"})
+    second[0].rollback()
+    for session, _, _ in (first, second):
+        session.close()
+    with shared_db() as session:
+        stored = session.get(Situation, situation_id)
+        assert (stored.state, stored.closure_reason, stored.version) == ("closed", "declined", 2)
+        closes = session.scalars(select(TransitionRecord).where(
+            TransitionRecord.situation_id == situation_id, TransitionRecord.event == "close"))
+        assert len(list(closes)) == 1
+
+
+def test_a_stale_write_through_the_api_answers_409(app, client, auth, personas):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from coordination.web.access import allow
+
+    @allow()
+    def stale():
+        raise StaleDataError("UPDATE statement on table 'situations' expected to update 1 row")
+
+    app.add_url_rule("/api/v1/stale", "stale", stale)
+    response = client.get("/api/v1/stale", headers=auth.token("alice@dac11.test"))
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "stale_version"
