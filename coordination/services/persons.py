@@ -593,9 +593,7 @@ def person_overview(session: Session, actor: User, person_id: int,
     """Everything the person page shows: identity, who may see the situation and why,
     duplicate candidates on demand, merges into this record."""
     person = get_person(session, actor, person_id, detail="fiche")
-    organisations = list(session.scalars(select(Organisation).order_by(Organisation.name)))
-    active = [record for record in person.consents if record.revoked_on is None]
-    sharing = [(organisation, _decide(active, organisation)) for organisation in organisations]
+    sharing = sharing_options(session, person)
     duplicates = (find_duplicates(session, traits_of(person), exclude_id=person.id)
                   if with_duplicates else None)
     if duplicates:
@@ -623,3 +621,11 @@ def merge_preview(session: Session, actor: User, first_id: int, second_id: int) 
     first = get_person(session, actor, first_id, follow_merge=False, detail="fusion")
     second = get_person(session, actor, second_id, follow_merge=False, detail="fusion")
     return MergePreview(first, second, compare(traits_of(first), traits_of(second)))
+
+
+def sharing_options(session: Session,
+                    person: Person) -> list[tuple[Organisation, SharingDecision]]:
+    """Every organisation with the answer for this person (share forms)."""
+    active = [record for record in person.consents if record.revoked_on is None]
+    return [(organisation, _decide(active, organisation)) for organisation in
+            session.scalars(select(Organisation).order_by(Organisation.name))]

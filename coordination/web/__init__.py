@@ -12,6 +12,10 @@ from werkzeug.routing import IntegerConverter
 
 from coordination.domain.accounts import Role
 from coordination.domain.consent import INFORMATION_METHODS
+from coordination.workflows.complex_case import COMPLEX_CASE
+
+STATE_LABELS = {state.name: state.label for state in COMPLEX_CASE.states}
+EVENT_LABELS = {"open": "Ouverture", **{t.event: t.label for t in COMPLEX_CASE.transitions}}
 
 csrf = CSRFProtect()
 from coordination.domain.errors import MAX_ID  # noqa: E402
@@ -38,6 +42,7 @@ def init_app(app: Flask) -> None:
         errors,
         health,
         persons,
+        situations,
     )
 
     context.init_app(app)
@@ -49,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(persons.bp)
+    app.register_blueprint(situations.bp)
     csrf.exempt(api.bp)  # bearer tokens only, never cookies: no cross-site request possible
     app.register_blueprint(api.bp)
     _template_helpers(app)
@@ -70,7 +76,8 @@ def _template_helpers(app: Flask) -> None:
     @app.context_processor
     def _navigation() -> dict[str, object]:
         return {"nav_items": navigation_for(current_user), "Role": Role,
-                "information_methods": INFORMATION_METHODS}
+                "information_methods": INFORMATION_METHODS, "state_labels": STATE_LABELS,
+                "event_labels": EVENT_LABELS}
 
 
 def navigation_for(user: object) -> list[tuple[str, str]]:
@@ -78,6 +85,8 @@ def navigation_for(user: object) -> list[tuple[str, str]]:
     if not getattr(user, "is_authenticated", False):
         return []
     items = [("dashboard.home", "Tableau de bord")]
+    if user.has_role(Role.COORDINATOR, Role.PARTNER):  # type: ignore[attr-defined]
+        items.append(("situations.index", "Situations"))
     if user.has_role(Role.COORDINATOR, Role.ADMIN):  # type: ignore[attr-defined]
         items.append(("persons.search", "Personnes"))
     if user.has_role(Role.ADMIN):  # type: ignore[attr-defined]

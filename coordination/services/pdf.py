@@ -1,0 +1,82 @@
+"""PDF documents (ReportLab). Built in memory; the caller checks access and audits."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from coordination.db import utcnow
+from coordination.workflows.complex_case import COMPLEX_CASE
+from coordination.workflows.intake import IntakeSchema
+
+_STYLES = getSampleStyleSheet()
+_SMALL = ParagraphStyle("small", parent=_STYLES["BodyText"], fontSize=9, leading=11)
+_FOOTER = ("Document confidentiel — données de santé à caractère personnel, à ne "
+           "communiquer qu'aux professionnels participant à la prise en charge.")
+
+
+def _document(buffer: BytesIO, title: str) -> SimpleDocTemplate:
+    return SimpleDocTemplate(buffer, pagesize=A4, title=title, author="Coordination de parcours",
+                             leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+                             bottomMargin=18 * mm)
+
+
+def _footer(canvas: Any, document: Any) -> None:
+    canvas.saveState()
+    canvas.setFont("Helvetica", 7.5)
+    canvas.drawString(18 * mm, 10 * mm, _FOOTER)
+    canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"page {document.page}")
+    canvas.restoreState()
+
+
+def _table(rows: list[list[Any]], widths: list[float]) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=0)
+    table.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f0f1f5")),
+    ]))
+    return table
+
+
+def _p(text: Any) -> Paragraph:
+    return Paragraph(escape(str(text)).replace("\n", "<br/>"), _SMALL)
+
+
+def intake_summary_pdf(situation: Any, schema: IntakeSchema, labels: dict[str, str]) -> bytes:
+    """The intake summary of one situation: identity, state, answers by section, triage."""
+    buffer = BytesIO()
+    person = situation.person
+    story: list[Any] = [
+        Paragraph(f"Fiche de recueil — situation n° {situation.id}", _STYLES["Title"]),
+        _p(f"Personne : {person.display_name}, née le {person.birth_date:%d/%m/%Y} "
+           f"(identité {person.identity_status.label.lower()})"),
+        _p(f"État : {COMPLEX_CASE.state(situation.state).label} · fiche version "
+           f"{schema.version} · édité le {utcnow():%d/%m/%Y}"),
+        Spacer(1, 4 * mm),
+    ]
+    width = A4[0] - 36 * mm
+    for section in schema.sections:
+        story.append(Paragraph(escape(section.label), _STYLES["Heading3"]))
+        rows = [[_p(spec.label), _p(labels.get(spec.id, "—"))] for spec in section.fields]
+        story.append(_table(rows, [width * 0.4, width * 0.6]))
+    if situation.triages:
+        triage = situation.triages[-1]
+        story.append(Paragraph("Logigramme", _STYLES["Heading3"]))
+        story.append(_p(f"Version {triage.logigramme_version} — issue proposée : "
+                        f"{triage.proposed_outcome}, retenue : {triage.final_outcome}"
+                        + (f" (motif : {triage.override_reason})"
+                           if triage.override_reason else "")))
+        rows = [[_p(step["question"]), _p("oui" if step["result"] else "non")]
+                for step in triage.path]
+        story.append(_table(rows, [width * 0.8, width * 0.2]))
+    _document(buffer, f"Fiche de recueil {situation.id}").build(
+        story, onFirstPage=_footer, onLaterPages=_footer)
+    return buffer.getvalue()

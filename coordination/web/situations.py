@@ -1,0 +1,235 @@
+"""Situations in the browser: list, page (state, allowed actions, triage path, history,
+shares), the multi-section intake form, its PDF summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from coordination.domain.accounts import Role
+from coordination.domain.errors import Conflict, DomainError, ValidationError
+from coordination.services import logigrammes, persons, situations
+from coordination.services.pdf import intake_summary_pdf
+from coordination.web.access import allow
+from coordination.web.context import db
+from coordination.workflows.complex_case import COMPLEX_CASE, ClosureReason
+from coordination.workflows.intake import IntakeField, IntakeSchema, load_schema
+
+bp = Blueprint("situations", __name__, url_prefix="/situations")
+CARE = (Role.COORDINATOR, Role.PARTNER)
+
+
+def _version() -> int | None:
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+
+
+@bp.get("/")
+@allow(*CARE)
+def index():  # type: ignore[no-untyped-def]
+    state = request.args.get("etat") or None
+    mine = request.args.get("referent") == "moi"
+    review_due = request.args.get("revue") == "1"
+    raw_page = request.args.get("page", "")
+    page = min(int(raw_page), 10**6) if raw_page.isascii() and raw_page.isdigit() else 1
+    try:
+        result = situations.list_situations(db(), current_user, state=state,
+                                            referent=current_user.id if mine else None,
+                                            review_due=review_due, page=max(page, 1))
+    except ValidationError:
+        flash("Filtre d'état inconnu : il a été ignoré.", "error")
+        return redirect(url_for("situations.index"))
+    return render_template("situations/index.html", result=result, states=COMPLEX_CASE.states,
+                           state=state, mine=mine, review_due=review_due)
+
+
+@bp.post("/ouvrir/<int:person_id>")
+@allow(Role.COORDINATOR)
+def open_for_person(person_id: int):  # type: ignore[no-untyped-def]
+    requester = {key: request.form.get(f"requester_{key}", "").strip()
+                 for key in situations.REQUESTER_FIELDS}
+    situation = situations.open_situation(db(), current_user, person_id,
+                                          {k: v for k, v in requester.items() if v})
+    flash("Situation ouverte : complétez la fiche de recueil.", "success")
+    return redirect(url_for("situations.intake", situation_id=situation.id))
+
+
+@bp.get("/<int:situation_id>")
+@allow(*CARE)
+def show(situation_id: int):  # type: ignore[no-untyped-def]
+    situation = situations.get_situation(db(), current_user, situation_id, detail="page")
+    schema = load_schema(situation.intake_version)
+    organisations = persons.sharing_options(db(), situation.person) \
+        if current_user.has_role(Role.COORDINATOR) else []
+    triage = situation.triages[-1] if situation.triages else None
+    return render_template(
+        "situations/show.html", situation=situation, schema=schema,
+        state=COMPLEX_CASE.state(situation.state),
+        options=situations.event_options(db(), current_user, situation),
+        missing=situations.intake_missing(situation), triage=triage,
+        outcomes=logigrammes.current(db()).outcomes if situation.state == "to_triage" else {},
+        closure_reasons=list(ClosureReason), organisations=organisations,
+        labels=_answer_labels(schema, situation.intake_answers),
+        is_coordinator=current_user.has_role(Role.COORDINATOR))
+
+
+@bp.route("/<int:situation_id>/fiche-de-recueil", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def intake(situation_id: int):  # type: ignore[no-untyped-def]
+    situation = situations.get_situation(db(), current_user, situation_id, detail="recueil")
+    schema = load_schema(situation.intake_version)
+    section_ids = [s.id for s in schema.sections]
+    section_id = request.args.get("section") or section_ids[0]
+    if section_id not in section_ids:
+        section_id = section_ids[0]
+    section = next(s for s in schema.sections if s.id == section_id)
+    answers = dict(situation.intake_answers)
+    errors: dict[str, list[str]] = {}
+    conflict = None
+    if request.method == "POST":
+        typed, errors = _read_section(section.fields)
+        answers.update(typed)
+        if not errors:
+            try:
+                situations.save_intake(db(), current_user, situation,
+                                       {**situation.intake_answers, **typed}, _version())
+            except ValidationError as exc:
+                errors = exc.fields
+            except Conflict as exc:
+                conflict = exc.message
+            else:
+                position = section_ids.index(section_id)
+                if request.form.get("next") and position + 1 < len(section_ids):
+                    flash("Section enregistrée.", "success")
+                    return redirect(url_for("situations.intake", situation_id=situation.id,
+                                            section=section_ids[position + 1]))
+                flash("Fiche de recueil enregistrée (brouillon).", "success")
+                return redirect(url_for("situations.intake", situation_id=situation.id,
+                                        section=section_id))
+    status = 409 if conflict else (422 if errors else 200)
+    return render_template("situations/intake.html", situation=situation, schema=schema,
+                           section=section, answers=answers, errors=errors, conflict=conflict,
+                           missing=situations.intake_missing(situation)), status
+
+
+def _read_section(fields: tuple[IntakeField, ...]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """What the form holds for these fields, typed; unreadable entries named by field.
+    Empty answers are kept as empty (a draft may clear a field)."""
+    typed: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for spec in fields:
+        if spec.type == "multichoice":
+            typed[spec.id] = request.form.getlist(spec.id)
+        elif spec.type == "boolean":
+            raw = request.form.get(spec.id, "")
+            typed[spec.id] = {"oui": True, "non": False}.get(raw)
+        elif spec.type == "services":
+            raw = request.form.get(spec.id, "").replace(";", ",")
+            parts = [p.strip() for p in raw.split(",") if p.strip()]
+            if all(p.isascii() and p.isdigit() and len(p) < 12 for p in parts):
+                typed[spec.id] = [int(p) for p in parts]
+            else:
+                errors[spec.id] = ["Numéros de services séparés par des virgules."]
+                typed[spec.id] = []
+        elif spec.type == "integer":
+            raw = request.form.get(spec.id, "").strip()
+            if raw and not (raw.isascii() and raw.lstrip("-").isdigit()):
+                errors[spec.id] = ["Nombre entier attendu."]
+            typed[spec.id] = int(raw) if raw and spec.id not in errors else None
+        else:
+            typed[spec.id] = request.form.get(spec.id, "")
+    return typed, errors
+
+
+def _answer_labels(schema: IntakeSchema, answers: dict[str, Any]) -> dict[str, str]:
+    labels = {}
+    for spec in schema.fields.values():
+        value = answers.get(spec.id)
+        if value is None or value == "" or value == []:
+            continue
+        choices = dict(spec.choices)
+        if spec.type == "boolean":
+            labels[spec.id] = "Oui" if value else "Non"
+        elif spec.type == "multichoice":
+            labels[spec.id] = ", ".join(choices.get(v, v) for v in value)
+        elif spec.type == "choice":
+            labels[spec.id] = choices.get(value, value)
+        elif spec.type == "services":
+            labels[spec.id] = ", ".join(f"n° {v}" for v in value)
+        else:
+            labels[spec.id] = str(value)
+    return labels
+
+
+@bp.get("/<int:situation_id>/fiche-de-recueil.pdf")
+@allow(Role.COORDINATOR)
+def intake_pdf(situation_id: int):  # type: ignore[no-untyped-def]
+    situation = situations.get_situation(db(), current_user, situation_id, detail="pdf")
+    schema = load_schema(situation.intake_version)
+    pdf = intake_summary_pdf(situation, schema, _answer_labels(schema, situation.intake_answers))
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="fiche-de-recueil-{situation.id}.pdf"'})
+
+
+@bp.post("/<int:situation_id>/logigramme")
+@allow(Role.COORDINATOR)
+def triage(situation_id: int):  # type: ignore[no-untyped-def]
+    situation = situations.get_situation(db(), current_user, situation_id)
+    override = request.form.get("override") or None
+    try:
+        result = situations.run_triage(db(), current_user, situation, override=override,
+                                       reason=request.form.get("reason"),
+                                       expected_version=_version())
+    except DomainError as exc:
+        _flash_error(exc)
+    else:
+        flash(f"Logigramme passé : {result.decision.outcome.label}"
+              + (" (issue modifiée par la coordinatrice)" if override
+                 and override != result.decision.outcome.id else "") + ".", "success")
+    return redirect(url_for("situations.show", situation_id=situation_id))
+
+
+@bp.post("/<int:situation_id>/evenements/<event>")
+@allow(*CARE)
+def fire(situation_id: int, event: str):  # type: ignore[no-untyped-def]
+    situation = situations.get_situation(db(), current_user, situation_id)
+    fields: dict[str, Any] = {}
+    if request.form.get("closure_reason"):
+        fields["closure_reason"] = request.form["closure_reason"]
+    if request.form.get("cancel_open_actions"):
+        fields["cancel_open_actions"] = True
+    try:
+        situations.fire_event(db(), current_user, situation, event,
+                              reason=request.form.get("reason"), fields=fields,
+                              expected_version=_version())
+    except DomainError as exc:
+        _flash_error(exc)
+    else:
+        flash(f"{COMPLEX_CASE.event_label(event)} : fait.", "success")
+    return redirect(url_for("situations.show", situation_id=situation_id))
+
+
+@bp.post("/<int:situation_id>/partages")
+@allow(Role.COORDINATOR)
+def share(situation_id: int):  # type: ignore[no-untyped-def]
+    situation = situations.get_situation(db(), current_user, situation_id)
+    raw = request.form.get("organisation_id", "")
+    organisation_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+    try:
+        created = situations.share_situation(db(), current_user, situation, organisation_id)
+    except DomainError as exc:
+        _flash_error(exc)
+    else:
+        flash(f"Situation partagée avec {created.organisation.name}.", "success")
+    return redirect(url_for("situations.show", situation_id=situation_id) + "#partages")
+
+
+def _flash_error(exc: DomainError) -> None:
+    if isinstance(exc, ValidationError):
+        for name, messages in exc.fields.items():
+            for message in messages:
+                flash(f"{name} : {message}", "error")
+    else:
+        flash(exc.message, "error")
