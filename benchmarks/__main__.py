@@ -9,10 +9,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import foundation, persons
+from benchmarks import foundation, persons, workflow
 from benchmarks.harness import Result
 
-SUITES = [foundation, persons]
+SUITES = [foundation, persons, workflow]
 
 
 def main() -> int:

@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -75,10 +74,11 @@ def _make_sqlite_engine(url: str, **kwargs: Any) -> Engine:
     if ":memory:" in url or url in {"sqlite://", "sqlite:///"}:
         raise ValueError("use a SQLite file: an in-memory database is not shared "
                          "between connections")
-    # One connection per checkout: SQLite connections are cheap and this keeps
-    # worker processes and threads from sharing a handle.
-    kwargs.setdefault("poolclass", NullPool)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+    # A small pool (SQLAlchemy's default for SQLite files): opening a connection and
+    # setting its pragmas costs more than a short transaction. Each web worker builds its
+    # own engine after the fork, so no handle crosses processes.
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                                              "check_same_thread": False}, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

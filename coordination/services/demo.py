@@ -110,6 +110,53 @@ def _load_demo_persons(session: Session, coordinator: User) -> None:
                                     "scope": "Demande d'hébergement"})
 
 
+DEMO_INTAKE = {
+    "requester_name": "Dr Anne Pujol", "requester_role": "gp",
+    "requester_organisation": "Cabinet médical de la Bastide, Carcassonne",
+    "request_reason": "Consommation d'alcool et troubles psychotiques, expulsion annoncée, "
+                      "sortie d'hospitalisation sans suivi organisé.",
+    "living_situation": "own_home", "lives_alone": True, "hospitalised": False,
+    "recent_discharge_without_follow_up": True,
+    "domains": ["psychiatric", "addiction", "housing"], "psychiatric_disorder": "diagnosed",
+    "substances": ["alcohol", "tobacco"], "housing_status": "threatened",
+    "rights_status": "open", "imminent_danger": False, "suicide_risk": "moderate",
+}
+
+
+def _load_demo_situations(session: Session, coordinator: User) -> None:
+    from coordination.models import Person, Situation
+    from coordination.services import situations
+
+    if session.scalar(select(Situation.id).limit(1)) is not None:
+        return
+    people = {p.birth_name: p for p in session.scalars(select(Person))}
+    requester = {"name": "Dr Anne Pujol", "role": "médecin généraliste"}
+    # Mr Lefevre: the main journey, triaged to the next partner meeting.
+    lefevre = situations.open_situation(session, coordinator, people["LEFEVRE"].id, requester)
+    situations.save_intake(session, coordinator, lefevre, DEMO_INTAKE, None)
+    situations.fire_event(session, coordinator, lefevre, "submit_for_triage")
+    situations.run_triage(session, coordinator, lefevre)
+    # Mrs Garcia (Bousquet): intake started, not finished (a draft).
+    garcia = situations.open_situation(session, coordinator, people["GARCIA"].id,
+                                       {"name": "SIAO 11", "role": "travailleur social"})
+    situations.save_intake(session, coordinator, garcia, {
+        "requester_name": "SIAO 11", "requester_role": "social_worker",
+        "request_reason": "Hébergée chez un tiers, rupture de droits, épuisement du conjoint",
+        "living_situation": "hosted"}, None)
+    # Mr Benali: in coordination, shared with the CSAPA (he is informed and agreed).
+    benali = situations.open_situation(session, coordinator, people["BENALI"].id,
+                                       {"name": "CSAPA de l'Aude", "role": "infirmier"})
+    situations.save_intake(session, coordinator, benali, {
+        **DEMO_INTAKE, "requester_name": "CSAPA de l'Aude", "requester_role": "nurse",
+        "domains": ["addiction", "rights_resources", "isolation"],
+        "substances": ["opioids", "benzodiazepines"], "psychiatric_disorder": "suspected"},
+        None)
+    situations.fire_event(session, coordinator, benali, "submit_for_triage")
+    situations.run_triage(session, coordinator, benali)
+    situations.share_situation(session, coordinator, benali,
+                               accounts.find_organisation(session, "CSAPA de l'Aude").id)
+
+
 def load_demo(session: Session) -> list[DemoAccount]:
     """Create what is missing of the demo territory; return the demo accounts."""
     existing = {name for name in session.scalars(select(Organisation.name))}
@@ -128,4 +175,5 @@ def load_demo(session: Session) -> list[DemoAccount]:
                 roles=spec.roles, password=DEMO_PASSWORD)
     coordinator = session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0].email))
     _load_demo_persons(session, coordinator)
+    _load_demo_situations(session, coordinator)
     return list(DEMO_ACCOUNTS)

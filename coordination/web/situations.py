@@ -64,6 +64,7 @@ def show(situation_id: int):  # type: ignore[no-untyped-def]
     organisations = persons.sharing_options(db(), situation.person) \
         if current_user.has_role(Role.COORDINATOR) else []
     triage = situation.triages[-1] if situation.triages else None
+    used = logigrammes.version(db(), triage.logigramme_version) if triage else None
     return render_template(
         "situations/show.html", situation=situation, schema=schema,
         state=COMPLEX_CASE.state(situation.state),
@@ -72,6 +73,8 @@ def show(situation_id: int):  # type: ignore[no-untyped-def]
         outcomes=logigrammes.current(db()).outcomes if situation.state == "to_triage" else {},
         closure_reasons=list(ClosureReason), organisations=organisations,
         labels=_answer_labels(schema, situation.intake_answers),
+        outcome_labels={k: o.label for k, o in used.outcomes.items()} if used else {},
+        show_value=lambda field, value: _show(schema, field, value),
         is_coordinator=current_user.has_role(Role.COORDINATOR))
 
 
@@ -143,24 +146,28 @@ def _read_section(fields: tuple[IntakeField, ...]) -> tuple[dict[str, Any], dict
     return typed, errors
 
 
+def _show(schema: IntakeSchema, field: str, value: Any) -> str:
+    """An answer as a person reads it: labels, not codes."""
+    if value is None or value == "" or value == []:
+        return "—"
+    spec = schema.fields.get(field)
+    if spec is None:  # a fact such as person.age
+        return str(value)
+    choices = dict(spec.choices)
+    if spec.type == "boolean":
+        return "Oui" if value else "Non"
+    if spec.type == "multichoice":
+        return ", ".join(choices.get(v, v) for v in value)
+    if spec.type == "choice":
+        return choices.get(value, value)
+    if spec.type == "services":
+        return ", ".join(f"n° {v}" for v in value)
+    return str(value)
+
+
 def _answer_labels(schema: IntakeSchema, answers: dict[str, Any]) -> dict[str, str]:
-    labels = {}
-    for spec in schema.fields.values():
-        value = answers.get(spec.id)
-        if value is None or value == "" or value == []:
-            continue
-        choices = dict(spec.choices)
-        if spec.type == "boolean":
-            labels[spec.id] = "Oui" if value else "Non"
-        elif spec.type == "multichoice":
-            labels[spec.id] = ", ".join(choices.get(v, v) for v in value)
-        elif spec.type == "choice":
-            labels[spec.id] = choices.get(value, value)
-        elif spec.type == "services":
-            labels[spec.id] = ", ".join(f"n° {v}" for v in value)
-        else:
-            labels[spec.id] = str(value)
-    return labels
+    return {field: _show(schema, field, answers[field]) for field in schema.fields
+            if answers.get(field) not in (None, "", [])}
 
 
 @bp.get("/<int:situation_id>/fiche-de-recueil.pdf")
