@@ -91,6 +91,7 @@ def navigation_for(user: object) -> list[tuple[str, str]]:
         items.append(("persons.search", "Personnes"))
     if user.has_role(Role.ADMIN):  # type: ignore[attr-defined]
         items += [("admin.organisations", "Organisations"), ("admin.users", "Comptes"),
-                  ("persons.merges", "Fusions"), ("admin.audit", "Journal d'audit")]
+                  ("persons.merges", "Fusions"), ("admin.logigramme", "Logigramme"),
+                  ("admin.audit", "Journal d'audit")]
     items.append(("auth.account", "Mon compte"))
     return items

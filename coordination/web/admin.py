@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+import yaml
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from coordination.domain.accounts import OrganisationType, Role
 from coordination.domain.errors import ValidationError
-from coordination.services import accounts, audit
+from coordination.services import accounts, audit, logigrammes, situations
 from coordination.web.access import allow
 from coordination.web.context import db
 from coordination.web.forms import ConfirmForm, OrganisationForm, UserForm, apply_errors
+from coordination.workflows.complex_case import COMPLEX_CASE
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -81,3 +83,33 @@ def audit_trail():  # type: ignore[no-untyped-def]
         verification = audit.verify_chain(db())
     return render_template("admin/audit.html", form=form, verification=verification,
                            events=audit.recent(db(), limit=200))
+
+
+@bp.route("/logigramme", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def logigramme():  # type: ignore[no-untyped-def]
+    """Draw the current tree and the workflow; publish a new version from YAML."""
+    problems: list[str] = []
+    source = ""
+    if request.method == "POST":
+        source = request.form.get("document", "")
+        try:
+            document = yaml.safe_load(source)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problems = [f"YAML illisible{f' (ligne {mark.line + 1})' if mark else ''} : "
+                        f"{getattr(exc, 'problem', exc)}"]
+        else:
+            try:
+                row = logigrammes.publish(db(), current_user, document)
+            except ValidationError as exc:
+                problems = [m for messages in exc.fields.values() for m in messages]
+            else:
+                flash(f"Logigramme {row.version} publié : il sert aux prochains tris.",
+                      "success")
+                return redirect(url_for("admin.logigramme"))
+    current = logigrammes.current(db())
+    return render_template("admin/logigramme.html", current=current,
+                           versions=logigrammes.history(db()), problems=problems,
+                           source=source, workflow=COMPLEX_CASE,
+                           mermaid=situations.ENGINE.mermaid()), 422 if problems else 200

@@ -40,3 +40,11 @@ def test_open_fill_the_intake_triage_and_see_the_path(page):
     assert "Présentation à la prochaine réunion partenariale" in page.locator("main").inner_text()
     assert page.get_by_role("table", name="Chemin suivi").is_visible()
     screenshot(page, "10-situation-triee")
+
+
+def test_the_admin_reads_the_logigramme_as_a_tree(page):
+    sign_in(page, "admin@dac11.example")
+    page.get_by_role("link", name="Logigramme").click()
+    tree = page.get_by_role("region", name="Arbre de décision")
+    assert "Danger imminent" in tree.inner_text()
+    screenshot(page, "11-logigramme")

@@ -243,3 +243,24 @@ def test_managers_and_admins_read_no_situation(client, auth, personas, situation
     headers = auth.token(personas[persona].email)
     assert client.get(f"/api/v1/situations/{situation['id']}",
                       headers=headers).status_code in (403, 404)
+
+
+def test_a_past_triage_replays_to_the_same_path_even_after_a_new_version(
+        client, coordinator, situation, db_session, personas):
+    from coordination.models import Situation
+    from coordination.services import logigrammes, situations
+    from coordination.services.logigrammes import shipped_document
+
+    sid = situation["id"]
+    put_intake(client, coordinator, sid, COMPLETE_INTAKE)
+    event(client, coordinator, sid, "submit_for_triage")
+    body = client.post(f"/api/v1/situations/{sid}/triage", json={},
+                       headers=coordinator).get_json()
+    newer = shipped_document()
+    newer["version"] = "2027.1"
+    newer["nodes"]["many_domains"]["test"] = {"count_at_least": 4}
+    logigrammes.publish(db_session, personas["admin"], newer)
+    record = db_session.get(Situation, sid).triages[-1]
+    replayed = situations.replay_triage(db_session, record)
+    assert replayed.version == "2026.1" and replayed.outcome.id == body["outcome"]
+    assert replayed.path_json() == body["path"]

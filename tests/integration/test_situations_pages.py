@@ -115,3 +115,29 @@ def test_a_partner_without_share_gets_404_and_with_share_sees_it(app, coordinato
     page = partner.get(situation_path).get_data(as_text=True)
     assert "Situation n°" in page and "Passer le logigramme" not in page
     assert partner.get(f"{situation_path}/fiche-de-recueil").status_code == 403
+
+
+def test_an_admin_sees_the_tree_and_an_invalid_version_publishes_nothing(client, auth,
+                                                                         personas):
+    import yaml
+
+    from coordination.services.logigrammes import shipped_document
+
+    auth.login(personas["admin"].email)
+    page = client.get("/admin/logigramme").get_data(as_text=True)
+    assert "Danger imminent pour la personne ou pour autrui ?" in page
+    assert "Présentation à la prochaine réunion partenariale" in page
+    document = shipped_document()
+    document["version"] = "2027.1"
+    document["nodes"]["danger"]["field"] = "astrology"
+    refused = post(client, "/admin/logigramme", "/admin/logigramme",
+                   document=yaml.safe_dump(document, allow_unicode=True))
+    assert refused.status_code == 422 and "astrology" in refused.get_data(as_text=True)
+    assert "Logigramme 2026.1" in client.get("/admin/logigramme").get_data(as_text=True)
+    broken = post(client, "/admin/logigramme", "/admin/logigramme", document="a: [b")
+    assert broken.status_code == 422 and "YAML illisible" in broken.get_data(as_text=True)
+    document["nodes"]["danger"]["field"] = "imminent_danger"
+    published = post(client, "/admin/logigramme", "/admin/logigramme",
+                     document=yaml.safe_dump(document, allow_unicode=True))
+    assert published.status_code == 302
+    assert "Logigramme 2027.1" in client.get("/admin/logigramme").get_data(as_text=True)
