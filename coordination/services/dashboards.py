@@ -10,8 +10,16 @@ from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
 from coordination.domain.accounts import Role
-from coordination.models import AuditEvent, LoginThrottle, Organisation, User, UserRole
-from coordination.services import audit
+from coordination.models import (
+    AuditEvent,
+    LoginThrottle,
+    Organisation,
+    Situation,
+    User,
+    UserRole,
+)
+from coordination.services import audit, policy
+from coordination.workflows.complex_case import COMPLEX_CASE
 
 
 @dataclass
@@ -24,11 +32,33 @@ class Dashboard:
     locked_addresses: int = 0
     disabled_users: int = 0
     recent_audit: list[AuditEvent] = field(default_factory=list)
+    situations_by_state: list[tuple[str, str, int]] = field(default_factory=list)
+    my_worklist: list[Situation] = field(default_factory=list)
+    shared_with_me: list[Situation] = field(default_factory=list)
 
 
 def for_user(session: Session, user: User) -> Dashboard:
     board = Dashboard(user=user)
     today = date.today()
+    if user.has_role(Role.COORDINATOR):
+        counts = dict(session.execute(select(Situation.state, func.count())
+                                      .group_by(Situation.state)).all())
+        board.situations_by_state = [(s.name, s.label, counts.get(s.name, 0))
+                                     for s in COMPLEX_CASE.states if s.name != "closed"]
+        # What needs me: my drafts and situations to triage, and reviews that are due.
+        board.my_worklist = list(session.scalars(
+            select(Situation).where(
+                Situation.referent_user_id == user.id,
+                (Situation.state.in_(("draft", "reopened", "to_triage")))
+                | ((Situation.next_review_on <= today) & (Situation.state != "closed")))
+            .order_by(Situation.updated_at.desc()).limit(20)))
+    elif user.has_role(Role.PARTNER):
+        board.shared_with_me = list(session.scalars(
+            select(Situation).where(policy.situation_visibility_clause(user),
+                                    Situation.state != "closed")
+            .order_by(Situation.updated_at.desc()).limit(20)))
+    for situation in [*board.my_worklist, *board.shared_with_me]:
+        audit.record_read(session, situation, detail="tableau de bord")
     if user.has_role(Role.COORDINATOR, Role.PARTNER, Role.ADMIN):
         board.partners = list(session.scalars(select(Organisation).order_by(Organisation.name)))
         board.agreements_ending = [

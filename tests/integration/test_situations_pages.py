@@ -141,3 +141,24 @@ def test_an_admin_sees_the_tree_and_an_invalid_version_publishes_nothing(client,
                      document=yaml.safe_dump(document, allow_unicode=True))
     assert published.status_code == 302
     assert "Logigramme 2027.1" in client.get("/admin/logigramme").get_data(as_text=True)
+
+
+def test_the_coordinator_dashboard_lists_what_needs_her(coordinator, situation_path):
+    page = coordinator.get("/").get_data(as_text=True)
+    situation_id = situation_path.rsplit("/", 1)[1]
+    assert f'href="/situations/{situation_id}"' in page
+    assert "Brouillon" in page and "À traiter" in page
+
+
+def test_the_partner_dashboard_lists_the_situations_shared_with_it(app, coordinator,
+                                                                   situation_path, personas,
+                                                                   partnership):
+    from tests.conftest import Auth
+
+    partner = app.test_client()
+    Auth(partner).login(personas["csapa_partner"].email)
+    situation_id = situation_path.rsplit("/", 1)[1]
+    assert f'href="/situations/{situation_id}"' not in partner.get("/").get_data(as_text=True)
+    post(coordinator, f"{situation_path}/partages", situation_path,
+         organisation_id=str(partnership["csapa"].id))
+    assert f'href="/situations/{situation_id}"' in partner.get("/").get_data(as_text=True)
