@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, DomainError, ValidationError
-from coordination.services import logigrammes, persons, situations
+from coordination.services import accounts, logigrammes, persons, situations
 from coordination.services.pdf import intake_summary_pdf
 from coordination.web.access import allow
 from coordination.web.context import db
@@ -31,18 +31,25 @@ def _version() -> int | None:
 def index():  # type: ignore[no-untyped-def]
     state = request.args.get("etat") or None
     mine = request.args.get("referent") == "moi"
+    raw_shared = request.args.get("partage", "")
+    shared_with = int(raw_shared) if raw_shared.isascii() and raw_shared.isdigit() \
+        and len(raw_shared) < 12 else None
     review_due = request.args.get("revue") == "1"
     raw_page = request.args.get("page", "")
     page = min(int(raw_page), 10**6) if raw_page.isascii() and raw_page.isdigit() else 1
     try:
         result = situations.list_situations(db(), current_user, state=state,
                                             referent=current_user.id if mine else None,
+                                            shared_with=shared_with,
                                             review_due=review_due, page=max(page, 1))
     except ValidationError:
         flash("Filtre d'état inconnu : il a été ignoré.", "error")
         return redirect(url_for("situations.index"))
     return render_template("situations/index.html", result=result, states=COMPLEX_CASE.states,
-                           state=state, mine=mine, review_due=review_due)
+                           state=state, mine=mine, review_due=review_due,
+                           shared_with=shared_with,
+                           organisations=accounts.list_organisations(db())
+                           if current_user.has_role(Role.COORDINATOR) else [])
 
 
 @bp.post("/ouvrir/<int:person_id>")

@@ -162,3 +162,16 @@ def test_the_partner_dashboard_lists_the_situations_shared_with_it(app, coordina
     post(coordinator, f"{situation_path}/partages", situation_path,
          organisation_id=str(partnership["csapa"].id))
     assert f'href="/situations/{situation_id}"' in partner.get("/").get_data(as_text=True)
+
+
+def test_the_list_filters_by_state_and_by_shared_organisation(coordinator, situation_path,
+                                                              partnership):
+    situation_id = situation_path.rsplit("/", 1)[1]
+    link = f'href="/situations/{situation_id}"'
+    assert link in coordinator.get("/situations/?etat=draft").get_data(as_text=True)
+    assert link not in coordinator.get("/situations/?etat=closed").get_data(as_text=True)
+    csapa = partnership["csapa"].id
+    assert link not in coordinator.get(f"/situations/?partage={csapa}").get_data(as_text=True)
+    post(coordinator, f"{situation_path}/partages", situation_path, organisation_id=str(csapa))
+    assert link in coordinator.get(f"/situations/?partage={csapa}").get_data(as_text=True)
+    assert coordinator.get("/situations/?etat=nimportequoi").status_code == 302
