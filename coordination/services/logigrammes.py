@@ -25,14 +25,23 @@ def shipped_document() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+def triage_events() -> set[str]:
+    """Events a triage may fire: leaving "to_triage" with no field to supply (the triage
+    writes the reason itself), and not the rupture events."""
+    return {t.event for t in COMPLEX_CASE.transitions_from("to_triage")
+            if not t.required_fields and "open_rupture" not in t.guards}
+
+
 def validate(document: Any) -> Logigramme:
     """The parsed logigramme, or LogigrammeInvalid listing every problem."""
     intake_version = document.get("intake_version") if isinstance(document, dict) else None
+    if intake_version is not None and not isinstance(intake_version, str | int | float):
+        raise LogigrammeInvalid(["« intake_version » doit être un numéro de version"])
     try:
-        schema = load_schema(intake_version) if intake_version else load_schema()
-    except FileNotFoundError:
+        schema = load_schema(str(intake_version)) if intake_version else load_schema()
+    except (FileNotFoundError, OSError, ValueError):
         raise LogigrammeInvalid([f"fiche de recueil {intake_version} inconnue"]) from None
-    return parse(document, schema, COMPLEX_CASE.events)
+    return parse(document, schema, triage_events())
 
 
 @lru_cache(maxsize=32)

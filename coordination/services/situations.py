@@ -28,6 +28,7 @@ from coordination.workflows.definition import GuardContext
 from coordination.workflows.engine import EventOption, EventRefused, UnknownEvent, WorkflowEngine
 from coordination.workflows.intake import CURRENT_VERSION, load_schema
 from coordination.workflows.logigramme import Decision
+from coordination.workflows.logigramme import Outcome as LogigrammeOutcome
 
 ENGINE = WorkflowEngine(COMPLEX_CASE)
 INTAKE_EDITABLE = {"draft", "reopened", "to_triage", "in_assessment"}
@@ -75,8 +76,8 @@ def list_situations(session: Session, actor: User, *, state: str | None = None,
                             Situation.state != "closed")
     query = query.order_by(Situation.updated_at.desc(), Situation.id.desc())
     result = paginate(session, query, page, per_page)
-    audit.record(session, "read", "situations", None,
-                 detail=f"liste ({len(result.items)} situations)")
+    for situation in result.items:
+        audit.record_read(session, situation, detail="liste")
     return result
 
 
@@ -109,20 +110,20 @@ def open_situation(session: Session, actor: User, person_id: Any,
                           created_by_user_id=actor.id)
     session.add(situation)
     session.flush()
-    session.add(SituationShare(situation_id=situation.id,
-                               organisation_id=actor.organisation_id,
-                               shared_by_user_id=actor.id))
-    session.add(TransitionRecord(situation_id=situation.id, event="open", from_state="",
-                                 to_state=situation.state, user_id=actor.id))
+    situation.shares.append(SituationShare(organisation_id=actor.organisation_id,
+                                           shared_by_user_id=actor.id))
+    situation.history.append(TransitionRecord(occurred_at=utcnow(), event="open", from_state="",
+                                              to_state=situation.state, user_id=actor.id))
     session.commit()
     return situation
 
 
 def save_intake(session: Session, actor: User, situation: Situation,
-                answers: Mapping[str, Any], expected_version: int | None,
-                replace: bool = True) -> Situation:
-    """Save intake answers (partial drafts allowed: nothing typed is lost); 422 per field
-    for answers of the wrong type, 409 once the situation is past triage."""
+                answers: Mapping[str, Any], expected_version: int | None) -> Situation:
+    """Save intake answers, merged into what is there: a field sent with a value replaces
+    it, a field sent empty (null, "", []) clears it, a field not sent is kept, so that a
+    second sitting never erases the first. 422 per field for answers of the wrong type,
+    409 once the situation is past triage."""
     if not policy.can_work_on_situations(actor):
         raise NotFound("Situation introuvable.")
     _check_version(situation, expected_version)
@@ -133,8 +134,16 @@ def save_intake(session: Session, actor: User, situation: Situation,
     clean, problems = schema.clean(answers)
     if problems:
         raise ValidationError(problems)
-    situation.intake_answers = clean if replace else {**situation.intake_answers, **clean}
+    cleared = {name for name, value in answers.items() if value in (None, "", [])}
+    merged = {k: v for k, v in {**situation.intake_answers, **clean}.items()
+              if k not in cleared}
+    changed = sorted(name for name in set(merged) | set(situation.intake_answers)
+                     if merged.get(name) != situation.intake_answers.get(name))
+    situation.intake_answers = merged
     situation.intake_updated_at = utcnow()
+    if changed:
+        audit.record(session, "intake_saved", "situations", situation.id,
+                     changed_fields=changed)
     session.commit()
     return situation
 
@@ -147,16 +156,26 @@ def intake_missing(situation: Situation) -> list[str]:
 
 def _facts(session: Session, situation: Situation) -> dict[str, Any]:
     person = situation.person
+    schema_fields = load_schema(situation.intake_version).fields
     informed = any(r.kind.value == "information" and r.revoked_on is None
                    for r in person.consents)
     return {
-        "intake_missing_fields": intake_missing(situation),
+        "intake_missing_fields": [schema_fields[name].label
+                                  for name in intake_missing(situation)],
         "person_informed": informed,
-        "has_triage": bool(situation.triages),
+        "has_triage": _triaged_since_submission(situation),
         "open_actions": sum(count(session, situation) for count in OPEN_ACTIONS),
         "open_rupture": any(check(session, situation) for check in OPEN_RUPTURE),
         "state_before_rupture": situation.state_before_rupture,
     }
+
+
+def _triaged_since_submission(situation: Situation) -> bool:
+    """A triage counts for the current pass only: after a reopening, triage again."""
+    entered = [h.occurred_at for h in situation.history if h.to_state == "to_triage"]
+    if not situation.triages or not entered:
+        return False
+    return situation.triages[-1].occurred_at >= entered[-1]
 
 
 def _context(session: Session, actor: User, situation: Situation, event: str,
@@ -193,7 +212,9 @@ def fire_event(session: Session, actor: User, situation: Situation, event: str, 
         raise Conflict("Action impossible maintenant : " + " ".join(refused.reasons),
                        {"event": event, "state": situation.state, "reasons": refused.reasons,
                         "allowed_events": refused.allowed}) from None
-    fields = dict(fields or {})
+    allowed_fields = {name for t in COMPLEX_CASE.transitions if t.event == event
+                      for name in t.required_fields} | {"cancel_open_actions", "triage_outcome"}
+    fields = {k: v for k, v in (fields or {}).items() if k in allowed_fields}
     if event == "declare_rupture":
         situation.state_before_rupture = outcome.source
     elif event == "resolve_rupture":
@@ -206,9 +227,15 @@ def fire_event(session: Session, actor: User, situation: Situation, event: str, 
     situation.state = outcome.dest
     for effect in EVENT_EFFECTS:
         effect(session, situation, event, fields)
-    session.add(TransitionRecord(situation_id=situation.id, event=event,
-                                 from_state=outcome.source, to_state=outcome.dest,
-                                 reason=reason, fields=fields, user_id=actor.id))
+    # Appended to the loaded collection, so that the situation returned shows it.
+    situation.history.append(TransitionRecord(occurred_at=utcnow(), event=event,
+                                              from_state=outcome.source,
+                                              to_state=outcome.dest, reason=reason,
+                                              fields=fields, user_id=actor.id))
+    audit.record(session, "transition", "situations", situation.id,
+                 changed_fields=sorted(fields),
+                 detail=f"{event}: {outcome.source} -> {outcome.dest}"
+                 + (f" ({reason[:300]})" if reason else ""))
     if commit:
         session.commit()
     return situation
@@ -228,7 +255,11 @@ def _check_version(situation: Situation, expected: int | None) -> None:
 class TriageResult:
     record: TriageRecord
     decision: Decision
-    final_event: str
+    final_outcome: LogigrammeOutcome
+
+    @property
+    def final_event(self) -> str:
+        return self.final_outcome.event
 
 
 def triage_answers(situation: Situation, today: date | None = None) -> dict[str, Any]:
@@ -266,13 +297,16 @@ def run_triage(session: Session, actor: User, situation: Situation, *,
             raise ValidationError({"reason": ["Un motif écrit est nécessaire pour ne pas "
                                               "suivre le logigramme."]})
         final = logigramme.outcomes[override]
-    record = TriageRecord(situation_id=situation.id, logigramme_version=logigramme.version,
+    record = TriageRecord(occurred_at=utcnow(), logigramme_version=logigramme.version,
                           answers={k: answers.get(k) for k in logigramme.fields_read},
                           path=decision.path_json(), proposed_outcome=decision.outcome.id,
                           final_outcome=final.id,
                           override_reason=reason if final.id != decision.outcome.id else None,
                           user_id=actor.id)
-    session.add(record)
+    situation.triages.append(record)
+    audit.record(session, "triage", "situations", situation.id,
+                 detail=f"logigramme {logigramme.version}: proposed {decision.outcome.id}, "
+                        f"final {final.id}" + (f" ({reason[:300]})" if reason else ""))
     fire_event(session, actor, situation, final.event,
                reason=f"Logigramme {logigramme.version} : {final.label}"
                + (f" (au lieu de « {decision.outcome.label} » : {reason})"
@@ -280,7 +314,7 @@ def run_triage(session: Session, actor: User, situation: Situation, *,
                fields={"triage_outcome": final.id}, extra_facts={"has_triage": True},
                commit=False)
     session.commit()
-    return TriageResult(record, decision, final.event)
+    return TriageResult(record, decision, final)
 
 
 def replay_triage(session: Session, record: TriageRecord) -> Decision:
@@ -309,9 +343,8 @@ def share_situation(session: Session, actor: User, situation: Situation,
         existing.revoked_at = None
         share = existing
     else:
-        share = SituationShare(situation_id=situation.id, organisation_id=organisation.id,
-                               shared_by_user_id=actor.id)
-        session.add(share)
+        share = SituationShare(organisation=organisation, shared_by_user_id=actor.id)
+        situation.shares.append(share)
     session.commit()
     return share
 

@@ -12,10 +12,11 @@ from werkzeug.routing import IntegerConverter
 
 from coordination.domain.accounts import Role
 from coordination.domain.consent import INFORMATION_METHODS
-from coordination.workflows.complex_case import COMPLEX_CASE
+from coordination.workflows.complex_case import COMPLEX_CASE, ClosureReason
 
 STATE_LABELS = {state.name: state.label for state in COMPLEX_CASE.states}
 EVENT_LABELS = {"open": "Ouverture", **{t.event: t.label for t in COMPLEX_CASE.transitions}}
+CLOSURE_LABELS = {reason.value: reason.label for reason in ClosureReason}
 
 csrf = CSRFProtect()
 from coordination.domain.errors import MAX_ID  # noqa: E402
@@ -69,6 +70,10 @@ def _template_helpers(app: Flask) -> None:
             return "—"
         return value.astimezone(zone).strftime("%d/%m/%Y à %H:%M")
 
+    @app.template_filter("extract_label")
+    def extract_label(code: str, labels: dict[str, str]) -> str:
+        return labels.get(code, code)
+
     @app.template_filter("date_fr")
     def date_fr(value: date | None) -> str:
         return "—" if value is None else value.strftime("%d/%m/%Y")
@@ -77,7 +82,7 @@ def _template_helpers(app: Flask) -> None:
     def _navigation() -> dict[str, object]:
         return {"nav_items": navigation_for(current_user), "Role": Role,
                 "information_methods": INFORMATION_METHODS, "state_labels": STATE_LABELS,
-                "event_labels": EVENT_LABELS}
+                "event_labels": EVENT_LABELS, "closure_labels": CLOSURE_LABELS}
 
 
 def navigation_for(user: object) -> list[tuple[str, str]]:

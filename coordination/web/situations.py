@@ -103,8 +103,7 @@ def intake(situation_id: int):  # type: ignore[no-untyped-def]
         answers.update(typed)
         if not errors:
             try:
-                situations.save_intake(db(), current_user, situation,
-                                       {**situation.intake_answers, **typed}, _version())
+                situations.save_intake(db(), current_user, situation, typed, _version())
             except ValidationError as exc:
                 errors = exc.fields
             except Conflict as exc:
@@ -199,9 +198,10 @@ def triage(situation_id: int):  # type: ignore[no-untyped-def]
     except DomainError as exc:
         _flash_error(exc)
     else:
-        flash(f"Logigramme passé : {result.decision.outcome.label}"
-              + (" (issue modifiée par la coordinatrice)" if override
-                 and override != result.decision.outcome.id else "") + ".", "success")
+        flash(f"Logigramme passé : {result.final_outcome.label}"
+              + (f" (au lieu de « {result.decision.outcome.label} »)"
+                 if result.final_outcome.id != result.decision.outcome.id else "") + ".",
+              "success")
     return redirect(url_for("situations.show", situation_id=situation_id))
 
 
@@ -240,10 +240,16 @@ def share(situation_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("situations.show", situation_id=situation_id) + "#partages")
 
 
+FORM_LABELS = {"reason": "Motif", "override": "Issue", "organisation_id": "Organisation",
+               "closure_reason": "Motif de clôture"}
+
+
 def _flash_error(exc: DomainError) -> None:
     if isinstance(exc, ValidationError):
+        fields = load_schema().fields
         for name, messages in exc.fields.items():
+            label = FORM_LABELS.get(name) or (fields[name].label if name in fields else name)
             for message in messages:
-                flash(f"{name} : {message}", "error")
+                flash(f"{label} : {message}", "error")
     else:
         flash(exc.message, "error")

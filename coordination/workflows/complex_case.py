@@ -141,5 +141,17 @@ TRANSITIONS = (
     Transition("reopen", ("closed",), "reopened", "Rouvrir", requires_reason=True),
 )
 
-COMPLEX_CASE = WorkflowDefinition(name="complex_case", states=STATES, initial="draft",
-                                  transitions=TRANSITIONS, guards=GUARDS)
+GUARD_LABELS = {
+    "intake_complete": "fiche de recueil complète",
+    "person_informed": "personne informée",
+    "triaged": "logigramme passé",
+    "no_open_actions": "aucune action ouverte (ou annulées en même temps)",
+    "open_rupture": "rupture confirmée ouverte",
+    "no_open_rupture": "plus de rupture ouverte",
+    **{f"returns_to_{s.name}": f"retour à « {s.label} »" for s in STATES if s.active},
+}
+
+COMPLEX_CASE = WorkflowDefinition(
+    name="complex_case", states=STATES, initial="draft", transitions=TRANSITIONS,
+    guards=GUARDS, field_labels={"closure_reason": "le motif de clôture"},
+    guard_labels=GUARD_LABELS)

@@ -56,6 +56,8 @@ class WorkflowDefinition:
     initial: str
     transitions: tuple[Transition, ...]
     guards: Mapping[str, Guard]
+    field_labels: Mapping[str, str] = field(default_factory=dict)
+    guard_labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = {s.name for s in self.states}

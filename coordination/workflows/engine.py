@@ -13,12 +13,16 @@ state, the transition record and the audit entry in one transaction.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
 from transitions import Machine, MachineError
 
 from coordination.workflows.definition import GuardContext, Transition, WorkflowDefinition
+
+# The library logs every transition at INFO; our transition records are the history.
+logging.getLogger("transitions").setLevel(logging.WARNING)
 
 
 class UnknownEvent(LookupError):
@@ -87,10 +91,11 @@ class WorkflowEngine:
             reasons.append("Un motif écrit est nécessaire.")
         for name, allowed in transition.required_fields.items():
             value = context.fields.get(name)
+            label = self.definition.field_labels.get(name, name)
             if value in (None, ""):
-                reasons.append(f"Le champ « {name} » est nécessaire.")
+                reasons.append(f"Indiquez : {label}.")
             elif allowed and value not in allowed:
-                reasons.append(f"Valeur non prévue pour « {name} » : {value}.")
+                reasons.append(f"Valeur non prévue pour « {label} » : {value}.")
         for guard in transition.guards:
             reason = self.definition.guards[guard](context)
             if reason:

@@ -131,6 +131,8 @@ def _test(operator: str, operand: Any, value: Any) -> bool:
 
 def parse(document: Mapping[str, Any], schema: IntakeSchema,
           workflow_events: Iterable[str]) -> Logigramme:
+    """`workflow_events`: the events a triage may fire (they must leave the state being
+    triaged and need nothing more than the triage itself)."""
     """A validated logigramme, or LogigrammeInvalid listing every problem by node id."""
     problems: list[str] = []
     if not isinstance(document, Mapping):
@@ -149,8 +151,8 @@ def parse(document: Mapping[str, Any], schema: IntakeSchema,
             problems.append(f"issue {outcome_id} : « label » et « event » sont requis")
             continue
         if raw["event"] not in events:
-            problems.append(f"issue {outcome_id} : l'événement « {raw['event']} » n'existe "
-                            "pas dans le workflow")
+            problems.append(f"issue {outcome_id} : l'événement « {raw['event']} » ne peut pas "
+                            "suivre un tri ; possibles : " + ", ".join(sorted(events)))
         outcomes[str(outcome_id)] = Outcome(str(outcome_id), str(raw["label"]), str(raw["event"]))
     nodes: dict[str, Node] = {}
     for node_id, raw in (document.get("nodes") or {}).items():
@@ -196,8 +198,36 @@ def parse(document: Mapping[str, Any], schema: IntakeSchema,
                       outcomes)
 
 
+_OPERAND_CHECKS = {
+    "boolean": (lambda v: isinstance(v, bool), "true ou false"),
+    "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "un nombre entier"),
+    "choice": (lambda v: isinstance(v, str), "un texte"),
+    "text": (lambda v: isinstance(v, str), "un texte"),
+    "textarea": (lambda v: isinstance(v, str), "un texte"),
+    "date": (lambda v: isinstance(v, str), "une date AAAA-MM-JJ"),
+}
+
+
 def _operand_problems(node_id: str, field_name: str, operator: str, operand: Any,
                       schema: IntakeSchema) -> list[str]:
+    field_type = DERIVED_FIELDS.get(field_name) or schema.fields[field_name].type
+    if operator == "answered":
+        return []
+    if operator in {"count_at_least", "less_than", "at_least"}:
+        if not isinstance(operand, int) or isinstance(operand, bool):
+            return [f"nœud {node_id} : « {operator} » attend un nombre entier, pas "
+                    f"{operand!r}"]
+        return []
+    if operator in {"in", "contains_any"}:
+        if not isinstance(operand, list) or not operand:
+            return [f"nœud {node_id} : « {operator} » attend une liste de valeurs"]
+        values = operand
+    else:
+        values = [operand]
+    check = _OPERAND_CHECKS.get("choice" if operator == "contains_any" else field_type)
+    if check is not None and not all(check[0](v) for v in values):
+        return [f"nœud {node_id} : le champ « {field_name} » attend {check[1]}, pas "
+                f"{operand!r}"]
     spec = schema.fields.get(field_name)
     if spec is None or not spec.choices:
         return []

@@ -264,3 +264,56 @@ def test_a_past_triage_replays_to_the_same_path_even_after_a_new_version(
     replayed = situations.replay_triage(db_session, record)
     assert replayed.version == "2026.1" and replayed.outcome.id == body["outcome"]
     assert replayed.path_json() == body["path"]
+
+
+def test_past_triages_are_listed_and_replayed(client, coordinator, situation):
+    sid = situation["id"]
+    put_intake(client, coordinator, sid, COMPLETE_INTAKE)
+    event(client, coordinator, sid, "submit_for_triage")
+    client.post(f"/api/v1/situations/{sid}/triage", json={"override": "assessment",
+                                                          "reason": "voir d'abord"},
+                headers=coordinator)
+    items = client.get(f"/api/v1/situations/{sid}/triages", headers=coordinator).get_json()[
+        "items"]
+    assert len(items) == 1 and items[0]["replays_identically"] is True
+    assert items[0]["replayed_outcome"] == "meeting" and items[0]["outcome"] == "assessment"
+
+
+def test_a_second_sitting_never_erases_the_first(client, coordinator, situation):
+    sid = situation["id"]
+    put_intake(client, coordinator, sid, {"request_reason": "Expulsion"})
+    body = put_intake(client, coordinator, sid, {"domains": ["housing"]}).get_json()
+    assert body["intake"]["request_reason"] == "Expulsion"
+    assert body["intake"]["requester_name"] == "Dr Anne Pujol"
+    cleared = put_intake(client, coordinator, sid, {"request_reason": None}).get_json()
+    assert "request_reason" not in cleared["intake"] and cleared["intake"]["domains"]
+
+
+def test_after_reopening_the_situation_must_be_triaged_again(client, coordinator, situation):
+    sid = situation["id"]
+    put_intake(client, coordinator, sid, COMPLETE_INTAKE)
+    event(client, coordinator, sid, "submit_for_triage")
+    client.post(f"/api/v1/situations/{sid}/triage", json={}, headers=coordinator)
+    event(client, coordinator, sid, "close", closure_reason="resolved")
+    event(client, coordinator, sid, "reopen", reason="rechute")
+    event(client, coordinator, sid, "submit_for_triage")
+    skipped = event(client, coordinator, sid, "start_coordination")
+    assert skipped.status_code == 409 and "logigramme" in skipped.get_json()["error"]["message"]
+
+
+def test_only_the_events_declared_fields_are_stored(client, coordinator, situation):
+    body = event(client, coordinator, situation["id"], "close", closure_reason="declined",
+                 note="x" * 20000, nested={"a": 1}).get_json()
+    assert body["history"][-1]["fields"] == {"closure_reason": "declined"}
+
+
+def test_the_transition_and_its_reason_are_in_the_audit_trail(client, coordinator, situation,
+                                                              db_session):
+    from sqlalchemy import select
+
+    from coordination.models import AuditEvent
+
+    event(client, coordinator, situation["id"], "close", closure_reason="declined")
+    entry = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "transition")
+                               ).all()[-1]
+    assert entry.object_id == str(situation["id"]) and entry.detail.startswith("close: draft")

@@ -103,3 +103,20 @@ def test_a_document_that_is_not_a_tree_is_refused():
         validate(["not", "a", "tree"])
     with pytest.raises(LogigrammeInvalid):
         validate({"version": "x"})
+
+
+def test_a_test_value_of_the_wrong_type_is_refused():
+    problems = broken(lambda d: d["nodes"]["youth"].update({"test": {"less_than": "vingt"}}))
+    assert any("youth" in p and "entier" in p for p in problems)
+    problems = broken(lambda d: d["nodes"]["danger"].update({"test": {"equals": "vrai"}}))
+    assert any("danger" in p and "true ou false" in p for p in problems)
+
+
+def test_an_outcome_whose_event_cannot_follow_a_triage_is_refused():
+    problems = broken(lambda d: d["outcomes"]["assessment"].update({"event": "close"}))
+    assert any("assessment" in p and "close" in p for p in problems)
+
+
+def test_a_non_text_intake_version_is_refused_not_a_crash():
+    problems = broken(lambda d: d.update({"intake_version": ["x"]}))
+    assert problems

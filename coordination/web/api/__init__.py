@@ -14,9 +14,9 @@ MAX_PER_PAGE = 200
 def json_body(required: bool = True) -> dict[str, Any]:
     """The request's JSON object: 415 when the body is not declared as JSON, 400 when it
     does not parse or is not an object."""
+    if not required and not request.get_data():
+        return {}
     if not request.is_json:
-        if not required and not request.get_data():
-            return {}
         abort(415)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):

@@ -150,13 +150,27 @@ def triage(situation_id: int) -> Any:
                                    expected_version=expected_version(body.get("version")))
     return jsonify({"outcome": result.record.final_outcome,
                     "proposed_outcome": result.record.proposed_outcome,
-                    "outcome_label": result.decision.outcome.label
-                    if result.record.final_outcome == result.decision.outcome.id else None,
+                    "outcome_label": result.final_outcome.label,
                     "path": result.record.path,
                     "logigramme_version": result.record.logigramme_version,
                     "override_reason": result.record.override_reason,
                     "event": result.final_event, "state": situation.state,
                     "version": situation.version}), 200
+
+
+@bp.get("/situations/<int:situation_id>/triages")
+@allow(Role.COORDINATOR)
+def triages(situation_id: int) -> Any:
+    """Every past triage, replayed with the version and answers it used: the outcome and
+    path come out the same, which explains the decision."""
+    situation = situations.get_situation(db(), current_user, situation_id)
+    items = []
+    for record in situation.triages:
+        replayed = situations.replay_triage(db(), record)
+        items.append({**triage_json(record), "replayed_outcome": replayed.outcome.id,
+                      "replays_identically": replayed.outcome.id == record.proposed_outcome
+                      and replayed.path_json() == record.path})
+    return jsonify({"items": items})
 
 
 @bp.post("/situations/<int:situation_id>/events/<event>")
