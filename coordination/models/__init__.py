@@ -17,10 +17,14 @@ from coordination.models.situations import (
     TransitionRecord,
     TriageRecord,
 )
+from directory.models import Commune, DirectoryService, ServedCommune
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "Commune",
+    "DirectoryService",
+    "ServedCommune",
     "ConsentRecord",
     "IdentityStatusChange",
     "LoginSession",

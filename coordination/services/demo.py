@@ -159,6 +159,11 @@ def _load_demo_situations(session: Session, coordinator: User) -> None:
 
 def load_demo(session: Session) -> list[DemoAccount]:
     """Create what is missing of the demo territory; return the demo accounts."""
+    from directory import reference
+
+    reference.load_communes(session)
+    reference.load_sae_hospitals(session)
+    reference.load_demo_services(session)
     existing = {name for name in session.scalars(select(Organisation.name))}
     for spec in DEMO_ORGANISATIONS:
         if spec.name not in existing:

@@ -56,6 +56,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(persons.bp)
     app.register_blueprint(situations.bp)
+    from directory import web as directory_web
+
+    app.register_blueprint(directory_web.bp)
     csrf.exempt(api.bp)  # bearer tokens only, never cookies: no cross-site request possible
     app.register_blueprint(api.bp)
     _template_helpers(app)
@@ -94,6 +97,7 @@ def navigation_for(user: object) -> list[tuple[str, str]]:
         items.append(("situations.index", "Situations"))
     if user.has_role(Role.COORDINATOR, Role.ADMIN):  # type: ignore[attr-defined]
         items.append(("persons.search", "Personnes"))
+    items.append(("directory.search_page", "Annuaire"))
     if user.has_role(Role.ADMIN):  # type: ignore[attr-defined]
         items += [("admin.organisations", "Organisations"), ("admin.users", "Comptes"),
                   ("persons.merges", "Fusions"), ("admin.logigramme", "Logigramme"),

@@ -87,3 +87,4 @@ from coordination.web.api import (  # noqa: E402,F401  (registers the routes)
     persons,
     situations,
 )
+from directory import web as directory_web  # noqa: E402,F401  (the directory's routes)

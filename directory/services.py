@@ -1,0 +1,168 @@
+"""The directory's one search function (web page and API), service lookup, and "which
+CMP serves this commune"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, case, func, literal, select, text
+from sqlalchemy.orm import Session
+
+from coordination.domain.errors import NotFound, ValidationError
+from coordination.services.pagination import Page
+from directory.categories import BY_CODE
+from directory.models import Commune, DirectoryService, ServedCommune
+from directory.text import tokens
+
+MAX_PER_PAGE = 100
+PROXIMITY_LABELS = {0: "même commune", 1: "même intercommunalité",
+                    2: "même arrondissement", 3: "même département", 4: "plus loin"}
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str | None = None
+    categories: tuple[str, ...] = ()
+    commune: str | None = None  # located in this commune
+    sector_of: str | None = None  # serves this commune
+    near: str | None = None  # rank by proximity to this commune
+    level: int | None = None
+    dual_diagnosis: bool | None = None
+    accepting: bool | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+def parse_query(args: Mapping[str, str]) -> SearchQuery:
+    """A SearchQuery from request parameters; 422 naming every bad one."""
+    errors: dict[str, list[str]] = {}
+
+    def commune(name: str) -> str | None:
+        value = (args.get(name) or "").strip().upper()
+        if not value:
+            return None
+        if len(value) != 5 or not value.isalnum():
+            errors[name] = ["Code commune INSEE attendu (5 caractères)."]
+            return None
+        return value
+
+    def flag(name: str) -> bool | None:
+        value = (args.get(name) or "").strip().lower()
+        if not value:
+            return None
+        if value in {"1", "true", "oui", "yes"}:
+            return True
+        if value in {"0", "false", "non", "no"}:
+            return False
+        errors[name] = ["true ou false attendu."]
+        return None
+
+    def integer(name: str, default: int | None, low: int, high: int) -> int | None:
+        value = (args.get(name) or "").strip()
+        if not value:
+            return default
+        if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+            errors[name] = [f"Entier attendu entre {low} et {high}."]
+            return default
+        return int(value)
+
+    categories = tuple(c for c in (args.get("category") or "").split(",") if c.strip())
+    unknown = [c for c in categories if c not in BY_CODE]
+    if unknown:
+        errors["category"] = ["Catégorie inconnue : " + ", ".join(unknown)
+                              + ". Valeurs : " + ", ".join(BY_CODE) + "."]
+    q = args.get("q")
+    if q is not None and len(q) > 200:
+        errors["q"] = ["200 caractères au plus."]
+    query = SearchQuery(
+        q=q, categories=categories, commune=commune("commune"),
+        sector_of=commune("sector_of"), near=commune("near"),
+        level=integer("level", None, 1, 3), dual_diagnosis=flag("dual_diagnosis"),
+        accepting=flag("accepting"), page=integer("page", 1, 1, 10**6) or 1,
+        per_page=integer("per_page", 20, 1, MAX_PER_PAGE) or 20)
+    if errors:
+        raise ValidationError(errors)
+    return query
+
+
+def _full_text(session: Session, statement: Select, words: list[str]) -> Select:
+    if not words:
+        return statement
+    if session.get_bind().dialect.name == "postgresql":
+        tsquery = " & ".join(f"{w}:*" for w in words)
+        return statement.where(text("to_tsvector('simple', directory_services.search_text) "
+                                    "@@ to_tsquery('simple', :tsquery)")
+                               .bindparams(tsquery=tsquery))
+    match = " ".join(f'"{w}"*' for w in words)
+    return statement.where(DirectoryService.id.in_(
+        select(text("rowid")).select_from(text("directory_fts"))
+        .where(text("directory_fts MATCH :match").bindparams(match=match))))
+
+
+def search(session: Session, query: SearchQuery) -> Page[tuple[DirectoryService, int]]:
+    """Services matching every word (prefixes, accents and case ignored) and the filters;
+    ranked by proximity to `near` (same commune, EPCI, arrondissement, département), then
+    by name. Same words, same filters, same order on both engines."""
+    words = tokens(query.q)
+    statement = select(DirectoryService)
+    statement = _full_text(session, statement, words)
+    if query.categories:
+        statement = statement.where(DirectoryService.category.in_(query.categories))
+    if query.commune:
+        statement = statement.where(DirectoryService.commune_insee == query.commune)
+    if query.sector_of:
+        statement = statement.where(DirectoryService.served.any(
+            ServedCommune.commune_insee == query.sector_of))
+    if query.level is not None:
+        statement = statement.where(DirectoryService.care_level == query.level)
+    if query.dual_diagnosis is not None:
+        statement = statement.where(DirectoryService.accepts_dual_diagnosis.is_(
+            query.dual_diagnosis))
+    if query.accepting is not None:
+        statement = statement.where(DirectoryService.accepting_new.is_(query.accepting))
+    proximity = literal(4)
+    if query.near:
+        reference = session.get(Commune, query.near)
+        if reference is None:
+            raise ValidationError({"near": ["Commune inconnue de l'annuaire."]})
+        located = select(Commune).where(
+            Commune.insee == DirectoryService.commune_insee).correlate(DirectoryService)
+        proximity = case(
+            (DirectoryService.commune_insee == reference.insee, 0),
+            (located.where(and_(Commune.epci_siren.is_not(None),
+                                Commune.epci_siren == reference.epci_siren)).exists(), 1),
+            (located.where(Commune.arrondissement == reference.arrondissement).exists(), 2),
+            (located.where(Commune.departement == reference.departement).exists(), 3),
+            else_=4)
+    statement = statement.add_columns(proximity.label("proximity")).order_by(
+        proximity, DirectoryService.name_key, DirectoryService.id)
+    return _paginate_rows(session, statement, query.page, query.per_page)
+
+
+def _paginate_rows(session: Session, statement: Select, page: int,
+                   per_page: int) -> Page[tuple[DirectoryService, int]]:
+    total = session.scalar(select(func.count()).select_from(
+        statement.order_by(None).subquery())) or 0
+    rows = session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page([(row[0], row[1]) for row in rows], total, page, per_page)
+
+
+def get_service(session: Session, service_id: int) -> DirectoryService:
+    service = session.get(DirectoryService, service_id)
+    if service is None:
+        raise NotFound("Service introuvable dans l'annuaire.")
+    return service
+
+
+def cmp_for_commune(session: Session, insee: str) -> list[DirectoryService]:
+    """The CMP(s) whose psychiatric sector covers this commune."""
+    if session.get(Commune, insee) is None:
+        raise NotFound("Commune inconnue de l'annuaire.")
+    return list(session.scalars(
+        select(DirectoryService).where(
+            DirectoryService.category == "cmp",
+            DirectoryService.served.any(ServedCommune.commune_insee == insee))
+        .order_by(DirectoryService.name_key)))
+
+

@@ -1,0 +1,103 @@
+"""The directory's pages (/annuaire) and API (/api/v1/directory/…)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, jsonify, render_template, request
+
+from coordination.domain.errors import ValidationError
+from coordination.web.access import allow
+from coordination.web.api import bp as api
+from coordination.web.api import paginated
+from coordination.web.context import db
+from directory import services
+from directory.categories import BY_CODE, CATEGORIES
+from directory.models import DirectoryService
+
+bp = Blueprint("directory", __name__, url_prefix="/annuaire")
+STALE_AFTER_DAYS = 365
+
+
+def service_json(service: DirectoryService, proximity: int | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": service.id, "name": service.name, "category": service.category,
+        "category_label": BY_CODE[service.category].label if service.category in BY_CODE
+        else service.category,
+        "organisation_name": service.organisation_name, "finess": service.finess,
+        "address": service.address, "postcode": service.postcode,
+        "commune_insee": service.commune_insee,
+        "commune_name": service.commune.name if service.commune else None,
+        "latitude": service.latitude, "longitude": service.longitude,
+        "phones": service.phones, "email": service.email, "website": service.website,
+        "opening_hours": service.opening_hours,
+        "eligibility": {"age_min": service.age_min, "age_max": service.age_max,
+                        "sector": service.sector, "conditions": service.conditions,
+                        "served_communes": [s.commune_insee for s in service.served],
+                        "accepts_dual_diagnosis": service.accepts_dual_diagnosis},
+        "accepting_new": service.accepting_new, "modalities": service.modalities,
+        "care_level": service.care_level,
+        "waiting": {"days": service.waiting_days,
+                    "reported_on": service.waiting_reported_on.isoformat()
+                    if service.waiting_reported_on else None},
+        "languages": service.languages, "accessibility": service.accessibility,
+        "source": service.source, "is_demo": service.is_demo,
+        "last_verified_on": service.last_verified_on.isoformat()
+        if service.last_verified_on else None,
+    }
+    if proximity is not None:
+        body["proximity"] = services.PROXIMITY_LABELS[proximity]
+    return body
+
+
+@api.get("/directory/services")
+@allow()
+def api_search() -> Any:
+    query = services.parse_query(request.args)
+    page = services.search(db(), query)
+    return paginated([service_json(s, p if query.near else None) for s, p in page.items],
+                     query.page, query.per_page, page.total)
+
+
+@api.get("/directory/services/<int:service_id>")
+@allow()
+def api_service(service_id: int) -> Any:
+    return jsonify(service_json(services.get_service(db(), service_id)))
+
+
+@api.get("/directory/communes/<insee>/cmp")
+@allow()
+def api_cmp_for_commune(insee: str) -> Any:
+    found = services.cmp_for_commune(db(), insee.upper())
+    return jsonify({"items": [service_json(s) for s in found]})
+
+
+@bp.get("/")
+@allow()
+def search_page():  # type: ignore[no-untyped-def]
+    error = None
+    page = None
+    try:
+        query = services.parse_query(request.args)
+    except ValidationError as exc:
+        error = exc
+        query = services.SearchQuery()
+    if any(request.args.get(k) for k in ("q", "category", "commune", "near", "sector_of")):
+        try:
+            page = services.search(db(), query)
+        except ValidationError as exc:
+            error = exc
+    return render_template("directory/search.html", query=query, page=page, error=error,
+                           categories=CATEGORIES, args=request.args,
+                           labels=services.PROXIMITY_LABELS), 422 if error else 200
+
+
+@bp.get("/services/<int:service_id>")
+@allow()
+def service_page(service_id: int):  # type: ignore[no-untyped-def]
+    service = services.get_service(db(), service_id)
+    age = (date.today() - service.last_verified_on).days if service.last_verified_on else None
+    return render_template("directory/service.html", service=service,
+                           category=BY_CODE.get(service.category), verified_age=age,
+                           stale=age is None or age > STALE_AFTER_DAYS)

@@ -1,0 +1,109 @@
+"""The directory: shipped reference data, French search ignoring accents and case,
+filters, proximity, "which CMP serves this commune", pages and API refusals."""
+
+import pytest
+from sqlalchemy import func, select
+
+from directory import reference
+from directory.models import DirectoryService
+
+
+@pytest.fixture
+def aude(db_session):
+    reference.load_communes(db_session, {"11"})
+    reference.load_sae_hospitals(db_session)
+    reference.load_demo_services(db_session)
+    return db_session
+
+
+@pytest.fixture
+def api(client, auth, personas):
+    headers = auth.token("alice@dac11.test")
+
+    def get(path, **params):
+        return client.get(path, query_string=params, headers=headers)
+
+    return get
+
+
+def names(response):
+    return [item["name"] for item in response.get_json()["items"]]
+
+
+def test_reference_loading_is_idempotent_and_keeps_real_hospitals_apart_from_demo(aude):
+    count = aude.scalar(select(func.count()).select_from(DirectoryService))
+    reference.load_sae_hospitals(aude)
+    reference.load_demo_services(aude)
+    assert aude.scalar(select(func.count()).select_from(DirectoryService)) == count
+    carcassonne = aude.scalar(select(DirectoryService).where(
+        DirectoryService.finess == "110000023"))
+    assert carcassonne.name == "CH CARCASSONNE" and not carcassonne.is_demo
+    assert aude.scalar(select(func.count()).where(DirectoryService.is_demo)) == 10
+
+
+def test_csapa_from_lezignan_lists_the_nearest_first(aude, api):
+    body = api("/api/v1/directory/services", q="csapa", near="11203").get_json()
+    assert [(i["name"], i["proximity"]) for i in body["items"]][:2] == [
+        ("CSAPA — antenne de Lézignan-Corbières", "même commune"),
+        ("CSAPA de Narbonne", "même arrondissement")]
+    assert body["total"] == 4
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("csapa narbonne", ["CSAPA de Narbonne"]),
+    ("CSAPA Lézignan", ["CSAPA — antenne de Lézignan-Corbières"]),
+    ("csapa lezignan", ["CSAPA — antenne de Lézignan-Corbières"]),
+    ("hebergement urgence", ["CHRS de Carcassonne", "SIAO 11 — 115"]),
+])
+def test_french_search_ignores_accents_and_case(aude, api, q, expected):
+    assert names(api("/api/v1/directory/services", q=q)) == expected
+
+
+def test_medico_psychologique_finds_the_cmps(aude, api):
+    found = names(api("/api/v1/directory/services", q="médico psychologique", category="cmp"))
+    assert found == ["CMP adultes de Carcassonne", "CMP adultes de Narbonne"]
+
+
+def test_filters_dual_diagnosis_and_accepting(aude, api):
+    found = names(api("/api/v1/directory/services", category="cmp,csapa", dual_diagnosis="1",
+                      accepting="1"))
+    assert found == ["CMP adultes de Carcassonne", "CSAPA — antenne de Lézignan-Corbières",
+                     "CSAPA de Narbonne"]  # sorted without accents or punctuation
+
+
+def test_which_cmp_serves_this_commune(aude, api):
+    assert names(api("/api/v1/directory/communes/11203/cmp")) == ["CMP adultes de Narbonne"]
+    assert api("/api/v1/directory/communes/99999/cmp").status_code == 404
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"category": "bakery"}, "category"), ({"near": "12"}, "near"),
+    ({"per_page": "1000"}, "per_page"), ({"dual_diagnosis": "peut-être"}, "dual_diagnosis"),
+    ({"level": "9"}, "level"), ({"near": "75056"}, "near"),
+])
+def test_bad_search_parameters_are_422_naming_them(aude, api, params, field):
+    response = api("/api/v1/directory/services", **params)
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]
+
+
+def test_one_service_and_an_unknown_one(aude, api):
+    service_id = api("/api/v1/directory/services", q="siao").get_json()["items"][0]["id"]
+    body = api(f"/api/v1/directory/services/{service_id}").get_json()
+    assert body["phones"][0]["number"] == "115" and body["is_demo"] is True
+    assert api("/api/v1/directory/services/999999").status_code == 404
+
+
+def test_the_pages_mark_demo_data_link_phones_and_warn_when_outdated(aude, client, auth,
+                                                                     personas):
+    auth.login("alice@dac11.test")
+    page = client.get("/annuaire/?q=csapa&near=11203").get_data(as_text=True)
+    assert "démo" in page and "même commune" in page
+    siao = aude.scalar(select(DirectoryService).where(DirectoryService.source_id == "siao-11"))
+    assert 'href="tel:115"' in client.get(f"/annuaire/services/{siao.id}").get_data(
+        as_text=True)
+    hospital = aude.scalar(select(DirectoryService).where(
+        DirectoryService.finess == "110000023"))
+    assert "à confirmer" in client.get(f"/annuaire/services/{hospital.id}").get_data(
+        as_text=True)
+    assert client.get("/annuaire/?category=bakery").status_code == 422
