@@ -198,6 +198,54 @@ def audit_verify(anchor: str | None) -> None:
     click.echo(f"anchor: {report.anchor}")
 
 
+@cli.command("import-directory")
+@click.argument("kind", type=click.Choice(["finess"]))
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--departement", "departements", multiple=True,
+              help="Only these départements (repeatable), e.g. --departement 11.")
+@click.option("--category", "categories", multiple=True,
+              help="Only these FINESS category codes (repeatable), e.g. --category 197.")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid lines, report the rest.")
+@click.option("--dry-run", is_flag=True, help="Report without writing anything.")
+def import_directory(kind: str, file: str, departements: tuple[str, ...],
+                     categories: tuple[str, ...], skip_invalid: bool, dry_run: bool) -> None:
+    """Import services into the directory. All-or-nothing unless --skip-invalid: every
+    rejected line is reported with its number and reason (exit status 1)."""
+    from directory.categories import BY_FINESS
+    from directory.finess import import_finess
+
+    unknown = [c for c in categories if c not in BY_FINESS]
+    if unknown:
+        raise click.BadParameter(f"FINESS categories outside the directory: {unknown}; "
+                                 f"known: {', '.join(sorted(BY_FINESS))}",
+                                 param_hint="--category")
+    try:
+        with open(file, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint="FILE") \
+            from None
+    _require_schema()
+    total = raw.count(b"\n") + 1
+    with _session() as session, click.progressbar(length=total, label="lines",
+                                                 file=sys.stderr) as bar:
+        report = import_finess(session, raw, departements=departements,
+                               categories=categories, skip_invalid=skip_invalid,
+                               dry_run=dry_run, progress=bar.update)
+    for line, reason in report.rejected:
+        click.echo(f"{file}:{line}: {reason}", err=True)
+    click.echo(f"{report.lines} lines read ({report.encoding}): {report.created} created, "
+               f"{report.updated} updated, {report.out_of_scope} outside the directory's "
+               f"scope, {len(report.rejected)} rejected")
+    if dry_run:
+        click.echo("dry run: nothing written")
+    elif not report.written:
+        click.echo("nothing written (all-or-nothing; use --skip-invalid to import the "
+                   "valid lines)", err=True)
+    if report.rejected and not (skip_invalid and report.written):
+        sys.exit(1)
+
+
 @cli.group()
 def logigramme() -> None:
     """The triage decision tree: validate, publish, draw."""

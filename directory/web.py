@@ -101,3 +101,12 @@ def service_page(service_id: int):  # type: ignore[no-untyped-def]
     return render_template("directory/service.html", service=service,
                            category=BY_CODE.get(service.category), verified_age=age,
                            stale=age is None or age > STALE_AFTER_DAYS)
+
+
+@api.get("/directory/export/hsds")
+@allow()
+def api_export_hsds() -> Any:
+    """The whole directory as HSDS 3.0 services (JSON array)."""
+    from directory.hsds import export
+
+    return jsonify(list(export(db())))

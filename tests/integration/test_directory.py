@@ -107,3 +107,25 @@ def test_the_pages_mark_demo_data_link_phones_and_warn_when_outdated(aude, clien
     assert "à confirmer" in client.get(f"/annuaire/services/{hospital.id}").get_data(
         as_text=True)
     assert client.get("/annuaire/?category=bakery").status_code == 422
+
+
+def test_the_hsds_export_validates_against_the_official_schema(aude, api):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    schema_dir = Path(__file__).resolve().parents[3] / "shared" / "data" / "hsds-3.0"
+    if not schema_dir.exists():
+        pytest.skip(f"official HSDS schemas not found at {schema_dir}")
+    schema = json.loads((schema_dir / "compiled" / "service.json").read_text())
+    exported = api("/api/v1/directory/export/hsds").get_json()
+    assert len(exported) == aude.scalar(select(func.count()).select_from(DirectoryService))
+    validator = jsonschema.Draft202012Validator(schema)
+    assert list(validator.iter_errors({"id": "x", "name": 3}))  # the schema does bite
+    for service in exported:
+        errors = sorted(validator.iter_errors(service), key=str)
+        assert not errors, (service["name"], [e.message for e in errors[:3]])
+    carcassonne = next(s for s in exported if s["name"] == "CH CARCASSONNE")
+    assert carcassonne["organization"]["organization_identifiers"][0]["identifier"] == \
+        "110000023"

@@ -1,0 +1,191 @@
+"""Import of the official FINESS open-data extraction (etalab-cs1100507-stock-*.csv).
+
+Format (see ../shared/data/README.md): a header line `finess;etalab;<n>;<date>`, then
+`structureet` lines (32 fields) and `geolocalisation` lines (Lambert 93 coordinates).
+ISO-8859-1 or UTF-8. All-or-nothing by default: one rejected line and nothing is written;
+`skip_invalid` writes the valid lines; `dry_run` writes nothing. Re-importing updates the
+services keyed on their FINESS number, never duplicates them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from directory.categories import BY_FINESS
+from directory.models import Commune, DirectoryService
+from directory.reference import upsert
+
+STRUCTURE_FIELDS = (
+    "nofinesset", "nofinessej", "rs", "rslongue", "complrs", "compldistrib", "numvoie",
+    "typvoie", "voie", "compvoie", "lieuditbp", "commune", "departement", "libdepartement",
+    "ligneacheminement", "telephone", "telecopie", "categetab", "libcategetab",
+    "categagretab", "libcategagretab", "siret", "codeape", "codemft", "libmft", "codesph",
+    "libsph", "dateouv", "dateautor", "datemaj", "numuai",
+)
+GEO_FIELDS = ("nofinesset", "coordxet", "coordyet", "sourcecoordet", "datemaj")
+_FINESS = re.compile(r"^\d[\dAB]\d{7}$")
+# Mainland France and Corsica, generously (WGS84).
+_LAT, _LON = (41.0, 51.5), (-5.5, 10.0)
+
+
+@dataclass
+class ImportReport:
+    encoding: str = "utf-8"
+    lines: int = 0
+    created: int = 0
+    updated: int = 0
+    out_of_scope: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def valid(self) -> int:
+        return self.created + self.updated
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return raw.decode("iso-8859-1"), "iso-8859-1"
+
+
+def _lambert93_to_wgs84() -> Callable[[float, float], tuple[float, float]]:
+    from pyproj import Transformer
+
+    transformer = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
+
+    def convert(x: float, y: float) -> tuple[float, float]:
+        lon, lat = transformer.transform(x, y)
+        return lat, lon
+
+    return convert
+
+
+def import_finess(session: Session, raw: bytes, *, departements: Iterable[str] = (),
+                  categories: Iterable[str] = (), skip_invalid: bool = False,
+                  dry_run: bool = False,
+                  progress: Callable[[int], None] | None = None) -> ImportReport:
+    text, encoding = decode(raw)
+    report = ImportReport(encoding=encoding)
+    wanted_departements = {d.zfill(2) for d in departements}
+    wanted_categories = set(categories) or set(BY_FINESS)
+    communes = {c.insee for c in session.scalars(select(Commune))}
+    convert = _lambert93_to_wgs84()
+    structures: dict[str, tuple[int, dict[str, str]]] = {}
+    coordinates: dict[str, tuple[int, float, float]] = {}
+    for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=";"), start=1):
+        report.lines = number
+        if progress and number % 1000 == 0:
+            progress(1000)
+        if number == 1:
+            if row[:2] != ["finess", "etalab"]:
+                report.rejected.append((1, "en-tête attendu « finess;etalab;… » : ce n'est "
+                                           "pas une extraction FINESS"))
+                break
+            continue
+        if not row or not any(row):
+            continue
+        kind = row[0]
+        if kind == "structureet":
+            problem = _check_structure(row, number, structures, wanted_departements,
+                                       wanted_categories, communes)
+            if problem == "out_of_scope":
+                report.out_of_scope += 1
+            elif problem:
+                report.rejected.append((number, problem))
+            else:
+                values = dict(zip(STRUCTURE_FIELDS, row[1:], strict=True))
+                structures[values["nofinesset"]] = (number, values)
+        elif kind == "geolocalisation":
+            if len(row) != len(GEO_FIELDS) + 1:
+                report.rejected.append((number, f"{len(row)} champs au lieu de "
+                                                f"{len(GEO_FIELDS) + 1} (geolocalisation)"))
+                continue
+            values = dict(zip(GEO_FIELDS, row[1:], strict=True))
+            try:
+                lat, lon = convert(float(values["coordxet"]), float(values["coordyet"]))
+            except ValueError:
+                report.rejected.append((number, "coordonnées non numériques"))
+                continue
+            if not (_LAT[0] <= lat <= _LAT[1] and _LON[0] <= lon <= _LON[1]):
+                report.rejected.append((number, f"coordonnées hors de France ({lat:.3f}, "
+                                                f"{lon:.3f})"))
+                continue
+            coordinates[values["nofinesset"]] = (number, lat, lon)
+        else:
+            report.rejected.append((number, f"type de ligne inconnu « {kind[:30]} »"))
+    if progress:
+        progress(report.lines % 1000)
+    if report.rejected and not skip_invalid:
+        return report  # all-or-nothing: nothing written
+    existing = set(session.scalars(select(DirectoryService.source_id).where(
+        DirectoryService.source == "finess", DirectoryService.source_id.in_(structures))))
+    for finess, (_line, values) in structures.items():
+        _number, lat, lon = coordinates.get(finess, (0, None, None))
+        upsert(
+            session, "finess", finess, finess=finess,
+            name=(values["rslongue"] or values["rs"]).strip(),
+            organisation_name=None, category=BY_FINESS[values["categetab"]].code,
+            address=" ".join(p for p in (values["numvoie"], values["typvoie"],
+                                         values["voie"]) if p).strip() or None,
+            postcode=values["ligneacheminement"][:5] if values["ligneacheminement"][:5]
+            .isdigit() else None,
+            commune_insee=values["departement"] + values["commune"],
+            phones=[{"number": values["telephone"], "label": "standard"}]
+            if values["telephone"] else [],
+            latitude=lat, longitude=lon, is_demo=False,
+            last_verified_on=_date(values["datemaj"]),
+            extra={"finess_ej": values["nofinessej"], "siret": values["siret"],
+                   "finess_category": values["categetab"]})
+        if finess in existing:
+            report.updated += 1
+        else:
+            report.created += 1
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
+        report.written = True
+    return report
+
+
+def _check_structure(row: list[str], number: int, seen: dict[str, tuple[int, dict[str, str]]],
+                     departements: set[str], categories: set[str],
+                     communes: set[str]) -> str | None:
+    if len(row) != len(STRUCTURE_FIELDS) + 1:
+        return f"{len(row)} champs au lieu de {len(STRUCTURE_FIELDS) + 1} (structureet)"
+    values = dict(zip(STRUCTURE_FIELDS, row[1:], strict=True))
+    finess = values["nofinesset"]
+    if not _FINESS.match(finess):
+        return f"numéro FINESS invalide « {finess[:20]} »"
+    if departements and values["departement"].zfill(2) not in departements:
+        return "out_of_scope"
+    if values["categetab"] not in categories:
+        return "out_of_scope" if values["categetab"].isdigit() else \
+            f"catégorie invalide « {values['categetab'][:20]} »"
+    if values["categetab"] not in BY_FINESS:
+        return f"catégorie {values['categetab']} absente de l'annuaire"
+    insee = values["departement"] + values["commune"]
+    if not re.fullmatch(r"(\d{2}|2[AB])\d{3}", insee):
+        return f"code commune INSEE invalide « {insee[:10]} »"
+    if insee not in communes:
+        return f"commune INSEE {insee} inconnue du référentiel"
+    if finess in seen:
+        return f"numéro FINESS {finess} déjà présent ligne {seen[finess][0]}"
+    return None
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None

@@ -1,0 +1,106 @@
+"""Export of the directory as Open Referral HSDS 3.0 `service` objects (compiled form,
+with their organisation, locations, phones, schedules and service areas inline)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from directory.categories import BY_CODE
+from directory.models import DirectoryService
+
+# Stable ids: the same service always exports with the same UUID.
+_NAMESPACE = uuid.UUID("6f1c1f1e-3d0a-4a8e-9a57-1c0d2e6c0b11")
+
+
+def _id(*parts: object) -> str:
+    return str(uuid.uuid5(_NAMESPACE, ":".join(str(p) for p in parts)))
+
+
+def service_to_hsds(service: DirectoryService) -> dict[str, Any]:
+    category = BY_CODE.get(service.category)
+    organisation_name = service.organisation_name or service.name
+    organisation_id = _id("organisation", organisation_name)
+    location_id = _id("location", service.id)
+    eligibility = []
+    if service.conditions:
+        eligibility.append(service.conditions)
+    if service.accepts_dual_diagnosis is not None:
+        eligibility.append("Double diagnostic accepté" if service.accepts_dual_diagnosis
+                           else "Double diagnostic non accepté")
+    location: dict[str, Any] = {
+        "id": location_id, "location_type": "physical", "name": service.name,
+        "latitude": service.latitude, "longitude": service.longitude,
+        "addresses": [], "phones": [], "schedules": [], "languages": [], "contacts": [],
+        "accessibility": [], "attributes": [],
+    }
+    if service.address and service.commune:
+        location["addresses"].append({
+            "id": _id("address", service.id), "location_id": location_id,
+            "address_1": service.address, "city": service.commune.name,
+            "state_province": service.commune.departement,
+            "postal_code": service.postcode or "", "country": "FR",
+            "address_type": "physical", "attributes": []})
+    body: dict[str, Any] = {
+        "id": _id("service", service.source, service.source_id),
+        "organization_id": organisation_id,
+        "name": service.name,
+        "description": service.description or (category.label if category else ""),
+        "email": service.email, "url": service.website,
+        "status": "active",
+        "eligibility_description": "; ".join(eligibility) or None,
+        "minimum_age": service.age_min, "maximum_age": service.age_max,
+        "wait_time": f"{service.waiting_days} jours" if service.waiting_days is not None
+        else None,
+        "assured_date": service.last_verified_on.isoformat()
+        if service.last_verified_on else None,
+        "last_modified": service.updated_at.isoformat() if service.updated_at else None,
+        "phones": [{"id": _id("phone", service.id, i), "service_id": None,
+                    "number": phone["number"], "description": phone.get("label"),
+                    "languages": [], "attributes": []}
+                   for i, phone in enumerate(service.phones)],
+        "schedules": [{"id": _id("schedule", service.id), "description":
+                       service.opening_hours, "attributes": []}]
+        if service.opening_hours else [],
+        "service_areas": [{"id": _id("area", service.id, s.commune_insee),
+                           "name": s.commune_insee,
+                           "description": "Commune desservie (code INSEE)",
+                           "attributes": []} for s in service.served],
+        "service_at_locations": [{"id": _id("sal", service.id), "location": location,
+                                  "phones": [], "schedules": [], "contacts": [],
+                                  "attributes": []}],
+        "languages": [{"id": _id("language", service.id, code), "code": code,
+                       "attributes": []} for code in service.languages],
+        "organization": {"id": organisation_id, "name": organisation_name,
+                         "description": organisation_name,
+                         "organization_identifiers": [{
+                             "id": _id("identifier", service.finess),
+                             "identifier_type": "FINESS", "identifier": service.finess,
+                             "identifier_scheme": "FR-FINESS", "attributes": []}]
+                         if service.finess else [],
+                         "attributes": []},
+        "attributes": [], "contacts": [], "funding": [], "cost_options": [],
+        "required_documents": [],
+    }
+    for phone in body["phones"]:
+        phone["service_id"] = body["id"]
+    return _without_none(body)
+
+
+def _without_none(value: Any) -> Any:
+    """HSDS types most fields as plain strings or numbers: leave absent ones out."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
+
+
+def export(session: Session) -> Iterator[dict[str, Any]]:
+    for service in session.scalars(select(DirectoryService).order_by(DirectoryService.id)
+                                   .execution_options(yield_per=500)):
+        yield service_to_hsds(service)

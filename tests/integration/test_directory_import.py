@@ -1,0 +1,107 @@
+"""The FINESS importer on fixtures in the official format: all-or-nothing, every rejected
+line reported, idempotent, Lambert 93 converted, ISO-8859-1 and UTF-8."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from coordination.cli import cli
+from coordination.db import make_engine, make_session_factory
+from coordination.migrate import upgrade_to_head
+from directory import reference
+from directory.finess import import_finess
+from directory.models import DirectoryService
+
+FIXTURES = Path(__file__).parent.parent / "data" / "finess"
+
+
+@pytest.fixture
+def communes(db_session):
+    reference.load_communes(db_session, {"11"})
+    return db_session
+
+
+def finess_services(session):
+    return session.scalar(select(func.count()).select_from(DirectoryService)
+                          .where(DirectoryService.source == "finess"))
+
+
+def test_a_valid_iso_8859_1_extraction_is_imported_with_coordinates(communes):
+    report = import_finess(communes, (FIXTURES / "valid-aude.csv").read_bytes())
+    assert (report.encoding, report.created, report.out_of_scope, report.rejected) == (
+        "iso-8859-1", 2, 1, [])
+    csapa = communes.scalar(select(DirectoryService).where(
+        DirectoryService.finess == "110009999"))
+    assert csapa.name == "CSAPA ARIA Aude - Carcassonne" and csapa.category == "csapa"
+    assert csapa.commune_insee == "11069" and csapa.phones[0]["number"] == "0468000010"
+    assert abs(csapa.latitude - 43.2130) < 0.001 and abs(csapa.longitude - 2.3491) < 0.001
+    from directory.services import parse_query, search
+
+    found = search(communes, parse_query({"q": "aria carcassonne"}))
+    assert [s.finess for s, _ in found.items] == ["110009999"]
+
+
+def test_reimporting_updates_and_never_duplicates(communes):
+    raw = (FIXTURES / "valid-aude.csv").read_bytes()
+    import_finess(communes, raw)
+    again = import_finess(communes, raw)
+    assert (again.created, again.updated) == (0, 2)
+    assert finess_services(communes) == 2
+
+
+def test_an_invalid_file_writes_nothing_and_reports_every_line(communes):
+    report = import_finess(communes, (FIXTURES / "invalid-aude.csv").read_bytes())
+    assert not report.written and finess_services(communes) == 0
+    lines = {line: reason for line, reason in report.rejected}
+    assert set(lines) == {3, 4, 5, 6, 7, 8}
+    assert "champs" in lines[3] and "FINESS invalide" in lines[4]
+    assert "inconnue" in lines[5] and "déjà présent ligne 2" in lines[6]
+    assert "hors de France" in lines[7] and "inconnu" in lines[8]
+
+
+def test_skip_invalid_imports_the_valid_lines(communes):
+    report = import_finess(communes, (FIXTURES / "invalid-aude.csv").read_bytes(),
+                           skip_invalid=True)
+    assert report.written and report.created == 1 and finess_services(communes) == 1
+
+
+def test_dry_run_writes_nothing(communes):
+    report = import_finess(communes, (FIXTURES / "valid-aude.csv").read_bytes(),
+                           dry_run=True)
+    assert report.created == 2 and not report.written and finess_services(communes) == 0
+
+
+def test_filters_by_departement_and_category(communes):
+    report = import_finess(communes, (FIXTURES / "valid-aude.csv").read_bytes(),
+                           categories=["156"])
+    assert report.created == 1 and report.out_of_scope == 2
+    report = import_finess(communes, (FIXTURES / "valid-aude.csv").read_bytes(),
+                           departements=["34"], dry_run=True)
+    assert report.created == 0 and report.out_of_scope == 3
+
+
+def test_a_file_that_is_not_a_finess_extraction_is_refused_at_line_1(communes):
+    report = import_finess(communes, b"nom;prenom\nDupont;Jean\n")
+    assert report.rejected == [(1, report.rejected[0][1])] and "en-tête" in report.rejected[0][1]
+
+
+def test_the_cli_reports_lines_and_exits_1_in_all_or_nothing_mode(fresh_database_url,
+                                                                  tmp_path, monkeypatch):
+    monkeypatch.setenv("COORDINATION_DATABASE_URL", fresh_database_url)
+    monkeypatch.setenv("COORDINATION_INSTANCE_PATH", str(tmp_path))
+    upgrade_to_head(fresh_database_url)
+    engine = make_engine(fresh_database_url)
+    with make_session_factory(engine)() as session:
+        reference.load_communes(session, {"11"})
+    engine.dispose()
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["import-directory", "finess", str(FIXTURES / "invalid-aude.csv")])
+    assert bad.exit_code == 1 and "invalid-aude.csv:4: numéro FINESS invalide" in bad.output
+    assert "nothing written" in bad.output
+    good = runner.invoke(cli, ["import-directory", "finess", str(FIXTURES / "valid-aude.csv"),
+                               "--departement", "11"])
+    assert good.exit_code == 0 and "2 created" in good.output
+    unknown = runner.invoke(cli, ["import-directory", "finess", "x.csv", "--category", "999"])
+    assert unknown.exit_code == 2 and "999" in unknown.output
