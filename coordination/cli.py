@@ -199,20 +199,28 @@ def audit_verify(anchor: str | None) -> None:
 
 
 @cli.command("import-directory")
-@click.argument("kind", type=click.Choice(["finess"]))
+@click.argument("kind", type=click.Choice(["finess", "hsds", "sectors"]))
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--departement", "departements", multiple=True,
               help="Only these départements (repeatable), e.g. --departement 11.")
 @click.option("--category", "categories", multiple=True,
               help="Only these FINESS category codes (repeatable), e.g. --category 197.")
+@click.option("--hsds-category", default=None,
+              help="hsds: the directory category of the imported services (e.g. csapa).")
 @click.option("--skip-invalid", is_flag=True, help="Import the valid lines, report the rest.")
 @click.option("--dry-run", is_flag=True, help="Report without writing anything.")
 def import_directory(kind: str, file: str, departements: tuple[str, ...],
-                     categories: tuple[str, ...], skip_invalid: bool, dry_run: bool) -> None:
+                     categories: tuple[str, ...], hsds_category: str | None,
+                     skip_invalid: bool, dry_run: bool) -> None:
     """Import services into the directory. All-or-nothing unless --skip-invalid: every
     rejected line is reported with its number and reason (exit status 1)."""
-    from directory.categories import BY_FINESS
+    from directory.categories import BY_CODE, BY_FINESS
     from directory.finess import import_finess
+    from directory.imports import import_hsds, import_sectors
+
+    if kind == "hsds" and hsds_category not in BY_CODE:
+        raise click.BadParameter(f"give the category of the imported services, one of: "
+                                 f"{', '.join(BY_CODE)}", param_hint="--hsds-category")
 
     unknown = [c for c in categories if c not in BY_FINESS]
     if unknown:
@@ -229,9 +237,16 @@ def import_directory(kind: str, file: str, departements: tuple[str, ...],
     total = raw.count(b"\n") + 1
     with _session() as session, click.progressbar(length=total, label="lines",
                                                  file=sys.stderr) as bar:
-        report = import_finess(session, raw, departements=departements,
-                               categories=categories, skip_invalid=skip_invalid,
-                               dry_run=dry_run, progress=bar.update)
+        if kind == "finess":
+            report = import_finess(session, raw, departements=departements,
+                                   categories=categories, skip_invalid=skip_invalid,
+                                   dry_run=dry_run, progress=bar.update)
+        elif kind == "hsds":
+            report = import_hsds(session, raw, category=hsds_category or "",
+                                 skip_invalid=skip_invalid, dry_run=dry_run)
+        else:
+            report = import_sectors(session, raw, skip_invalid=skip_invalid, dry_run=dry_run)
+        bar.update(total)
     for line, reason in report.rejected:
         click.echo(f"{file}:{line}: {reason}", err=True)
     click.echo(f"{report.lines} lines read ({report.encoding}): {report.created} created, "

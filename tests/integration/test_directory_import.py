@@ -105,3 +105,50 @@ def test_the_cli_reports_lines_and_exits_1_in_all_or_nothing_mode(fresh_database
     assert good.exit_code == 0 and "2 created" in good.output
     unknown = runner.invoke(cli, ["import-directory", "finess", "x.csv", "--category", "999"])
     assert unknown.exit_code == 2 and "999" in unknown.output
+
+
+def test_hsds_round_trip_imports_what_the_export_wrote(communes, db_session):
+    import json
+
+    from directory.hsds import export
+    from directory.imports import import_hsds
+
+    reference.load_demo_services(db_session)
+    exported = [s for s in export(db_session) if s["name"].startswith("CSAPA")]
+    report = import_hsds(db_session, json.dumps(exported).encode(), category="csapa")
+    assert report.created == len(exported) == 4 and not report.rejected
+    again = import_hsds(db_session, json.dumps(exported).encode(), category="csapa")
+    assert (again.created, again.updated) == (0, 4)
+    imported = db_session.scalar(select(DirectoryService).where(
+        DirectoryService.source == "hsds", DirectoryService.name == "CSAPA de Narbonne"))
+    assert imported.commune_insee == "11262" and imported.phones[0]["number"] == "04 68 00 00 03"
+
+
+def test_hsds_problems_are_reported_by_item_and_nothing_is_written(communes):
+    import json
+
+    from directory.imports import import_hsds
+
+    items = [{"id": "a", "name": "Bon service"}, {"id": "b"},
+             {"id": "a", "name": "Doublon"},
+             {"id": "c", "name": "Loin", "service_at_locations": [{"location": {
+                 "latitude": 60.0, "longitude": 2.0}}]}]
+    report = import_hsds(communes, json.dumps(items).encode(), category="gem")
+    assert [line for line, _ in report.rejected] == [2, 3, 4] and not report.written
+    assert import_hsds(communes, b"{not json", category="gem").rejected[0][1].startswith(
+        "JSON invalide")
+
+
+def test_sectorisation_attaches_communes_to_their_cmp(communes, db_session):
+    from directory.imports import import_sectors
+    from directory.services import cmp_for_commune
+
+    reference.load_demo_services(db_session)
+    csv_text = ("commune_insee;sector;service\n11206;11G02;cmp-carcassonne\n"
+                "99999;11G02;cmp-carcassonne\n11206;11G02;nowhere\n")
+    report = import_sectors(db_session, csv_text.encode())
+    assert [line for line, _ in report.rejected] == [3, 4] and not report.written
+    report = import_sectors(db_session, csv_text.encode(), skip_invalid=True)
+    assert report.created == 1
+    assert [s.name for s in cmp_for_commune(db_session, "11206")] == [
+        "CMP adultes de Carcassonne"]
