@@ -90,10 +90,10 @@ def _hsds_service(item: Any, by_name: dict[tuple[str, str], str],
         if commune_insee is None:
             return f"commune « {address.get('city')} » inconnue du référentiel", {}
     lat, lon = location.get("latitude"), location.get("longitude")
-    if lat is not None and lon is not None:
-        if not (isinstance(lat, int | float) and isinstance(lon, int | float)
-                and 41.0 <= lat <= 51.5 and -5.5 <= lon <= 10.0):
-            return "coordonnées hors de France", {}
+    if lat is not None and lon is not None and not (
+            isinstance(lat, int | float) and isinstance(lon, int | float)
+            and 41.0 <= lat <= 51.5 and -5.5 <= lon <= 10.0):
+        return "coordonnées hors de France", {}
     phones = [{"number": str(p["number"]), "label": str(p.get("description") or "")}
               for p in item.get("phones") or [] if isinstance(p, dict) and p.get("number")]
     finess = next((i.get("identifier") for i in (item.get("organization") or {}).get(
