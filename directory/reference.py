@@ -42,11 +42,11 @@ def load_communes(session: Session, departements: set[str] | None = None) -> int
     return added
 
 
-def search_text_for(service: DirectoryService) -> str:
+def search_text_for(service: DirectoryService, commune_name: str | None = None) -> str:
     """What the full-text index sees: name, organisation, category and its keywords,
     commune, postcode, address, description (all folded)."""
     category = BY_CODE.get(service.category)
-    commune = service.commune.name if service.commune else None
+    commune = commune_name or (service.commune.name if service.commune else None)
     parts = [service.name, service.organisation_name,
              category.label if category else service.category,
              category.keywords if category else "", commune, service.postcode,

@@ -6,8 +6,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, case, func, literal, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session, aliased
 
 from coordination.domain.errors import NotFound, ValidationError
 from coordination.services.pagination import Page
@@ -16,6 +28,8 @@ from directory.models import Commune, DirectoryService, ServedCommune
 from directory.text import tokens
 
 MAX_PER_PAGE = 100
+# The SQLite FTS5 table (created by migration 0004, outside the models' metadata).
+_FTS = Table("directory_fts", MetaData(), Column("rowid", Integer), Column("search_text"))
 PROXIMITY_LABELS = {0: "même commune", 1: "même intercommunalité",
                     2: "même arrondissement", 3: "même département", 4: "plus loin"}
 
@@ -95,9 +109,11 @@ def _full_text(session: Session, statement: Select, words: list[str]) -> Select:
                                     "@@ to_tsquery('simple', :tsquery)")
                                .bindparams(tsquery=tsquery))
     match = " ".join(f'"{w}"*' for w in words)
+    # IN (subquery): SQLite runs the full-text match once, whatever the other filters
+    # (a join let the planner start from the category index and match row by row).
     return statement.where(DirectoryService.id.in_(
-        select(text("rowid")).select_from(text("directory_fts"))
-        .where(text("directory_fts MATCH :match").bindparams(match=match))))
+        select(_FTS.c.rowid).where(text("directory_fts MATCH :match").bindparams(
+            match=match))))
 
 
 def search(session: Session, query: SearchQuery) -> Page[tuple[DirectoryService, int]]:
@@ -126,14 +142,15 @@ def search(session: Session, query: SearchQuery) -> Page[tuple[DirectoryService,
         reference = session.get(Commune, query.near)
         if reference is None:
             raise ValidationError({"near": ["Commune inconnue de l'annuaire."]})
-        located = select(Commune).where(
-            Commune.insee == DirectoryService.commune_insee).correlate(DirectoryService)
+        located = aliased(Commune)
+        statement = statement.outerjoin(located,
+                                        located.insee == DirectoryService.commune_insee)
         proximity = case(
             (DirectoryService.commune_insee == reference.insee, 0),
-            (located.where(and_(Commune.epci_siren.is_not(None),
-                                Commune.epci_siren == reference.epci_siren)).exists(), 1),
-            (located.where(Commune.arrondissement == reference.arrondissement).exists(), 2),
-            (located.where(Commune.departement == reference.departement).exists(), 3),
+            (and_(located.epci_siren.is_not(None),
+                  located.epci_siren == reference.epci_siren), 1),
+            (located.arrondissement == reference.arrondissement, 2),
+            (located.departement == reference.departement, 3),
             else_=4)
     statement = statement.add_columns(proximity.label("proximity")).order_by(
         proximity, DirectoryService.name_key, DirectoryService.id)
