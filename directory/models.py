@@ -82,3 +82,20 @@ class ServedCommune(Base):
         ForeignKey("directory_services.id", ondelete="CASCADE"), primary_key=True)
     commune_insee: Mapped[str] = mapped_column(ForeignKey("communes.insee"), primary_key=True,
                                                index=True)
+
+
+class CurationTask(Base):
+    """'This information is out of date': reported by any user, handled by an admin."""
+
+    __tablename__ = "directory_curation_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("directory_services.id", ondelete="CASCADE"), index=True)
+    note: Mapped[str] = mapped_column(Text)
+    reported_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    service: Mapped[DirectoryService] = relationship(lazy="joined")

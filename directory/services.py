@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from coordination.domain.errors import NotFound, ValidationError
 from coordination.services.pagination import Page
 from directory.categories import BY_CODE
-from directory.models import Commune, DirectoryService, ServedCommune
+from directory.models import Commune, CurationTask, DirectoryService, ServedCommune
 from directory.text import tokens
 
 MAX_PER_PAGE = 100
@@ -183,3 +185,101 @@ def cmp_for_commune(session: Session, insee: str) -> list[DirectoryService]:
         .order_by(DirectoryService.name_key)))
 
 
+
+
+# --- curation --------------------------------------------------------------------------------
+
+EDITABLE = {"name": 300, "address": 300, "postcode": 5, "opening_hours": 2000,
+            "conditions": 2000, "email": 254, "website": 300, "description": 5000}
+
+
+def edit_service(session: Session, service: DirectoryService, data: Mapping[str, Any],
+                 today: date) -> DirectoryService:
+    """An admin's correction; every changed field is in the audit trail (the history)."""
+    errors: dict[str, list[str]] = {}
+    for name, limit in EDITABLE.items():
+        if name in data:
+            value = " ".join(str(data[name] or "").split()) if name != "opening_hours" \
+                else str(data[name] or "").strip()
+            if name == "name" and not value:
+                errors[name] = ["Le nom est obligatoire."]
+            elif len(value) > limit:
+                errors[name] = [f"{limit} caractères au plus."]
+            else:
+                setattr(service, name, value or None)
+    if "phone" in data:
+        phone = " ".join(str(data["phone"] or "").split())
+        if phone and not all(c.isdigit() or c in " +.()-" for c in phone):
+            errors["phone"] = ["Numéro de téléphone invalide."]
+        else:
+            service.phones = [{"number": phone, "label": "accueil"}] if phone else []
+    if "waiting_days" in data:
+        raw = str(data["waiting_days"] or "").strip()
+        if raw and not (raw.isascii() and raw.isdigit() and int(raw) <= 3650):
+            errors["waiting_days"] = ["Nombre de jours attendu."]
+        else:
+            service.waiting_days = int(raw) if raw else None
+            service.waiting_reported_on = today if raw else None
+    for name in ("accepting_new", "accepts_dual_diagnosis"):
+        if name in data:
+            service_value = {"oui": True, "non": False, "": None}.get(str(data[name] or ""))
+            setattr(service, name, service_value)
+    if errors:
+        session.rollback()
+        raise ValidationError(errors)
+    from sqlalchemy import inspect
+
+    from coordination.services import audit
+    from directory.reference import search_text_for
+    from directory.text import fold
+
+    state = inspect(service)
+    changed = sorted(attr.key for attr in state.mapper.column_attrs
+                     if state.attrs[attr.key].history.has_changes())
+    service.last_verified_on = today
+    service.name_key = fold(service.name)
+    service.search_text = search_text_for(service)
+    # Directory data is not personal, but who changed what is its history: one entry per
+    # edit, not per imported line.
+    audit.record(session, "update", "directory_services", service.id,
+                 changed_fields=changed or ["last_verified_on"])
+    session.commit()
+    return service
+
+
+def report_outdated(session: Session, service: DirectoryService, user_id: int,
+                    note: str | None) -> CurationTask:
+    text_note = " ".join((note or "").split())
+    if not text_note:
+        raise ValidationError({"note": ["Dites ce qui n'est plus exact."]})
+    if len(text_note) > 2000:
+        raise ValidationError({"note": ["2000 caractères au plus."]})
+    task = CurationTask(service_id=service.id, note=text_note, reported_by_user_id=user_id)
+    session.add(task)
+    session.commit()
+    return task
+
+
+def open_tasks(session: Session) -> list[CurationTask]:
+    return list(session.scalars(select(CurationTask).where(CurationTask.resolved_at.is_(None))
+                                .order_by(CurationTask.reported_at)))
+
+
+def resolve_task(session: Session, task_id: int, user_id: int) -> CurationTask:
+    task = session.get(CurationTask, task_id)
+    if task is None or task.resolved_at is not None:
+        raise NotFound("Signalement introuvable ou déjà traité.")
+    from coordination.db import utcnow
+
+    task.resolved_at = utcnow()
+    task.resolved_by_user_id = user_id
+    session.commit()
+    return task
+
+
+def service_history(session: Session, service_id: int) -> list[Any]:
+    from coordination.models import AuditEvent
+
+    return list(session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "directory_services",
+        AuditEvent.object_id == str(service_id)).order_by(AuditEvent.id.desc()).limit(50)))

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from coordination.domain.accounts import Role
 from coordination.domain.errors import ValidationError
 from coordination.web.access import allow
 from coordination.web.api import bp as api
@@ -110,3 +112,50 @@ def api_export_hsds() -> Any:
     from directory.hsds import export
 
     return jsonify(list(export(db())))
+
+
+@bp.post("/services/<int:service_id>/signalement")
+@allow()
+def report(service_id: int):  # type: ignore[no-untyped-def]
+    service = services.get_service(db(), service_id)
+    try:
+        services.report_outdated(db(), service, current_user.id, request.form.get("note"))
+    except ValidationError as exc:
+        flash(" ".join(m for ms in exc.fields.values() for m in ms), "error")
+    else:
+        flash("Merci : l'administration de l'annuaire vérifiera ces informations.",
+              "success")
+    return redirect(url_for("directory.service_page", service_id=service_id))
+
+
+@bp.route("/services/<int:service_id>/modifier", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def edit(service_id: int):  # type: ignore[no-untyped-def]
+    service = services.get_service(db(), service_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            services.edit_service(db(), service, request.form, date.today())
+        except ValidationError as exc:
+            errors = exc.fields
+        else:
+            flash("Service mis à jour et marqué vérifié aujourd'hui.", "success")
+            return redirect(url_for("directory.service_page", service_id=service_id))
+    return render_template("directory/edit.html", service=service, errors=errors,
+                           form=request.form if errors else None,
+                           history=services.service_history(db(), service_id)), \
+        422 if errors else 200
+
+
+@bp.get("/signalements")
+@allow(Role.ADMIN)
+def tasks():  # type: ignore[no-untyped-def]
+    return render_template("directory/tasks.html", tasks=services.open_tasks(db()))
+
+
+@bp.post("/signalements/<int:task_id>/traite")
+@allow(Role.ADMIN)
+def resolve(task_id: int):  # type: ignore[no-untyped-def]
+    services.resolve_task(db(), task_id, current_user.id)
+    flash("Signalement traité.", "success")
+    return redirect(url_for("directory.tasks"))

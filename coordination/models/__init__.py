@@ -17,12 +17,13 @@ from coordination.models.situations import (
     TransitionRecord,
     TriageRecord,
 )
-from directory.models import Commune, DirectoryService, ServedCommune
+from directory.models import Commune, CurationTask, DirectoryService, ServedCommune
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
     "Commune",
+    "CurationTask",
     "DirectoryService",
     "ServedCommune",
     "ConsentRecord",

@@ -101,6 +101,7 @@ def navigation_for(user: object) -> list[tuple[str, str]]:
     if user.has_role(Role.ADMIN):  # type: ignore[attr-defined]
         items += [("admin.organisations", "Organisations"), ("admin.users", "Comptes"),
                   ("persons.merges", "Fusions"), ("admin.logigramme", "Logigramme"),
+                  ("directory.tasks", "Signalements annuaire"),
                   ("admin.audit", "Journal d'audit")]
     items.append(("auth.account", "Mon compte"))
     return items

@@ -129,3 +129,34 @@ def test_the_hsds_export_validates_against_the_official_schema(aude, api):
     carcassonne = next(s for s in exported if s["name"] == "CH CARCASSONNE")
     assert carcassonne["organization"]["organization_identifiers"][0]["identifier"] == \
         "110000023"
+
+
+def test_a_user_reports_outdated_information_and_an_admin_fixes_it(aude, app, client, auth,
+                                                                   personas):
+    from tests.conftest import Auth, csrf_token
+
+    auth.login("alice@dac11.test")
+    csapa = aude.scalar(select(DirectoryService).where(
+        DirectoryService.source_id == "csapa-narbonne"))
+    page = f"/annuaire/services/{csapa.id}"
+    empty = client.post(f"{page}/signalement", data={"csrf_token": csrf_token(client, page)})
+    assert "plus exact" in client.get(empty.headers["Location"]).get_data(as_text=True)
+    client.post(f"{page}/signalement", data={"csrf_token": csrf_token(client, page),
+                                             "note": "Le numéro a changé : 04 68 11 22 33"})
+    assert client.get(f"{page}/modifier").status_code == 403
+    admin = app.test_client()
+    Auth(admin).login(personas["admin"].email)
+    assert "Le numéro a changé" in admin.get("/annuaire/signalements").get_data(as_text=True)
+    edit = f"{page}/modifier"
+    bad = admin.post(edit, data={"csrf_token": csrf_token(admin, edit), "name": "",
+                                 "phone": "appelez-nous", "waiting_days": "bientôt"})
+    assert bad.status_code == 422
+    ok = admin.post(edit, data={"csrf_token": csrf_token(admin, edit), "name": csapa.name,
+                                "phone": "04 68 11 22 33", "waiting_days": "12",
+                                "accepting_new": "oui"})
+    assert ok.status_code == 302
+    aude.expire_all()
+    fixed = aude.get(DirectoryService, csapa.id)
+    assert fixed.phones[0]["number"] == "04 68 11 22 33" and fixed.waiting_days == 12
+    history = admin.get(edit).get_data(as_text=True)
+    assert "phones" in history and "waiting_days" in history
