@@ -58,6 +58,16 @@ def _load(row: LogigrammeVersion) -> Logigramme:
 
 
 def current(session: Session) -> Logigramme:
+    """The logigramme in force (the shipped one until an admin publishes another). Reads
+    only: `ensure_published` records the shipped one when a triage first uses it."""
+    row = session.scalar(select(LogigrammeVersion).where(LogigrammeVersion.is_current))
+    if row is None:
+        return validate(shipped_document())
+    return _load(row)
+
+
+def ensure_published(session: Session) -> Logigramme:
+    """The current logigramme, recorded in the database so that triages can be replayed."""
     row = session.scalar(select(LogigrammeVersion).where(LogigrammeVersion.is_current))
     if row is None:
         row = _publish_row(session, shipped_document(), None)

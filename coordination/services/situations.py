@@ -284,7 +284,7 @@ def run_triage(session: Session, actor: User, situation: Situation, *,
         raise ValidationError({name: ["Réponse nécessaire pour le logigramme."]
                                for name in missing},
                               "La fiche de recueil est incomplète.")
-    logigramme = logigrammes.current(session)
+    logigramme = logigrammes.ensure_published(session)
     answers = triage_answers(situation)
     decision = logigramme.evaluate(answers)
     final = decision.outcome

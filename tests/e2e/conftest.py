@@ -50,8 +50,10 @@ def live_server(tmp_path_factory):
     for step in (["init-db"], ["demo"]):
         subprocess.run([*command, *step], env=env, check=True, capture_output=True)
     port = _free_port()
+    # The server's log goes to a file: a pipe nobody reads fills up and blocks gunicorn.
+    log = (instance / "server.log").open("wb")
     server = subprocess.Popen([*command, "serve", "--port", str(port), "--workers", "2"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -62,10 +64,12 @@ def live_server(tmp_path_factory):
             time.sleep(0.2)
     else:
         server.kill()
-        raise RuntimeError("the server did not start: " + server.stderr.read().decode()[-2000:])
+        raise RuntimeError("the server did not start: "
+                           + (instance / "server.log").read_text()[-2000:])
     yield base
     server.terminate()
     server.wait(timeout=10)
+    log.close()
 
 
 @pytest.fixture

@@ -33,3 +33,15 @@ def test_the_search_ignores_accents_and_finds_a_used_name(page):
     page.get_by_role("button", name="Rechercher").click()
     assert "1 personne(s) trouvée(s)" in page.get_by_role("heading", level=2).inner_text()
     assert page.get_by_role("link", name="GARCIA").is_visible()
+
+
+def test_the_nearest_csapa_from_lezignan(page):
+    sign_in(page, "camille.roux@dac11.example")
+    page.get_by_role("link", name="Annuaire").click()
+    page.get_by_label("Recherche").fill("csapa")
+    page.get_by_label("Au plus près de la commune (code INSEE)").fill("11203")
+    page.get_by_role("button", name="Rechercher").click()
+    first_row = page.locator("tbody tr").first
+    assert "Lézignan-Corbières" in first_row.inner_text()
+    assert "même commune" in first_row.inner_text()
+    screenshot(page, "12-annuaire")

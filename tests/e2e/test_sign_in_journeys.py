@@ -13,7 +13,9 @@ pytestmark = pytest.mark.e2e
 
 def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/connexion")
-    page.keyboard.type(email)  # the e-mail field has focus on arrival
+    # The e-mail field has focus on arrival (autofocus): wait for it, then keyboard only.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'email'")
+    page.keyboard.type(email)
     page.keyboard.press("Tab")
     page.keyboard.type(password)
     with page.expect_navigation():
