@@ -92,6 +92,7 @@ def search_page():  # type: ignore[no-untyped-def]
             error = exc
     return render_template("directory/search.html", query=query, page=page, error=error,
                            categories=CATEGORIES, args=request.args,
+                           category_labels={c.code: c.label for c in CATEGORIES},
                            labels=services.PROXIMITY_LABELS), 422 if error else 200
 
 
