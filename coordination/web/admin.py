@@ -5,6 +5,7 @@ from __future__ import annotations
 import yaml
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from coordination.domain.accounts import OrganisationType, Role
 from coordination.domain.errors import ValidationError
@@ -13,6 +14,7 @@ from coordination.web.access import allow
 from coordination.web.context import db
 from coordination.web.forms import ConfirmForm, OrganisationForm, UserForm, apply_errors
 from coordination.workflows.complex_case import COMPLEX_CASE
+from coordination.workflows.diagram import workflow_svg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -112,4 +114,6 @@ def logigramme():  # type: ignore[no-untyped-def]
     return render_template("admin/logigramme.html", current=current,
                            versions=logigrammes.history(db()), problems=problems,
                            source=source, workflow=COMPLEX_CASE,
-                           mermaid=situations.ENGINE.mermaid()), 422 if problems else 200
+                           mermaid=situations.ENGINE.mermaid(),
+                           diagram=Markup(workflow_svg(COMPLEX_CASE))), \
+        422 if problems else 200

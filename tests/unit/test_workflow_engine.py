@@ -156,3 +156,13 @@ def test_random_event_sequences_only_reach_allowed_states_and_replay(steps):
         assert source == replayed
         replayed = dest
     assert replayed == state
+
+
+def test_the_workflow_is_drawn_as_svg_with_every_state():
+    from coordination.workflows.diagram import workflow_svg
+
+    svg = workflow_svg(COMPLEX_CASE)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    for state in COMPLEX_CASE.states:
+        assert f">{state.name}</text>" in svg
+    assert svg.count("<line") + svg.count("<path d=\"M ") >= len(EXPECTED) // 3
