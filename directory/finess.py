@@ -10,11 +10,11 @@ services keyed on their FINESS number, never duplicates them.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,40 +53,80 @@ class ImportReport:
 
 
 def decode(raw: bytes) -> tuple[str, str]:
+    """The whole file as text: UTF-8 when it is, else Windows-1252 (the superset of
+    ISO-8859-1 that FINESS files actually use)."""
     try:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
-        return raw.decode("iso-8859-1"), "iso-8859-1"
+        return raw.decode("cp1252", errors="replace"), "iso-8859-1"
 
 
-def _lambert93_to_wgs84() -> Callable[[float, float], tuple[float, float]]:
-    from pyproj import Transformer
+def decode_lines(raw: bytes) -> tuple[list[str], str, set[int]]:
+    """Lines of the file, its encoding, and the numbers of lines whose encoding differs
+    from the rest (a Latin-1 line in a UTF-8 file): those are rejected, not garbled."""
+    try:
+        return raw.decode("utf-8-sig").splitlines(), "utf-8", set()
+    except UnicodeDecodeError:
+        pass
+    lines, bad = [], set()
+    utf8_seen = False
+    for number, chunk in enumerate(raw.splitlines(), start=1):
+        try:
+            line = chunk.decode("utf-8")
+            utf8_seen = utf8_seen or any(ord(c) > 127 for c in line)
+        except UnicodeDecodeError:
+            bad.add(number)
+            line = chunk.decode("cp1252", errors="replace")
+        lines.append(line)
+    if not utf8_seen:  # no UTF-8 at all: a Latin-1 file, every line is fine
+        return [c.decode("cp1252", errors="replace") for c in raw.splitlines()], \
+            "iso-8859-1", set()
+    return lines, "utf-8", bad
 
-    transformer = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
 
-    def convert(x: float, y: float) -> tuple[float, float]:
-        lon, lat = transformer.transform(x, y)
+# FINESS gives Lambert 93 for mainland France and UTM zones overseas (sourcecoordet ends
+# with the projection's name).
+_PROJECTIONS = {"LAMBERT_93": "EPSG:2154", "UTM_N20": "EPSG:32620",
+                "UTM_N22": "EPSG:32622", "UTM_S40": "EPSG:32740", "UTM_S38": "EPSG:32738"}
+
+
+class _Converter:
+    def __init__(self) -> None:
+        self._transformers: dict[str, Any] = {}
+
+    def __call__(self, source: str, x: float, y: float) -> tuple[float, float] | None:
+        from pyproj import Transformer
+
+        projection = next((epsg for name, epsg in _PROJECTIONS.items()
+                           if source.upper().endswith(name)), "EPSG:2154")
+        if projection not in self._transformers:
+            self._transformers[projection] = Transformer.from_crs(projection, "EPSG:4326",
+                                                                  always_xy=True)
+        lon, lat = self._transformers[projection].transform(x, y)
         return lat, lon
-
-    return convert
 
 
 def import_finess(session: Session, raw: bytes, *, departements: Iterable[str] = (),
                   categories: Iterable[str] = (), skip_invalid: bool = False,
                   dry_run: bool = False,
                   progress: Callable[[int], None] | None = None) -> ImportReport:
-    text, encoding = decode(raw)
+    lines, encoding, badly_encoded = decode_lines(raw)
     report = ImportReport(encoding=encoding)
     wanted_departements = {d.zfill(2) for d in departements}
     wanted_categories = set(categories) or set(BY_FINESS)
     communes = dict(session.execute(select(Commune.insee, Commune.name)).all())
-    convert = _lambert93_to_wgs84()
     structures: dict[str, tuple[int, dict[str, str]]] = {}
-    coordinates: dict[str, tuple[int, float, float]] = {}
-    for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=";"), start=1):
+    geolocations: dict[str, tuple[int, dict[str, str]]] = {}
+    # No quoting: FINESS fields are never quoted, and a stray '"' must not swallow lines.
+    reader = csv.reader(lines, delimiter=";", quoting=csv.QUOTE_NONE)
+    for number, row in enumerate(reader, start=1):
         report.lines = number
         if progress and number % 1000 == 0:
             progress(1000)
+        if number in badly_encoded:
+            report.rejected.append((number, "encodage différent du reste du fichier "
+                                            "(ni UTF-8) : ligne illisible"))
+            continue
         if number == 1:
             if row[:2] != ["finess", "etalab"]:
                 report.rejected.append((1, "en-tête attendu « finess;etalab;… » : ce n'est "
@@ -112,18 +152,12 @@ def import_finess(session: Session, raw: bytes, *, departements: Iterable[str] =
                                                 f"{len(GEO_FIELDS) + 1} (geolocalisation)"))
                 continue
             values = dict(zip(GEO_FIELDS, row[1:], strict=True))
-            try:
-                lat, lon = convert(float(values["coordxet"]), float(values["coordyet"]))
-            except ValueError:
-                report.rejected.append((number, "coordonnées non numériques"))
-                continue
-            if not (_LAT[0] <= lat <= _LAT[1] and _LON[0] <= lon <= _LON[1]):
-                report.rejected.append((number, f"coordonnées hors de France ({lat:.3f}, "
-                                                f"{lon:.3f})"))
-                continue
-            coordinates[values["nofinesset"]] = (number, lat, lon)
+            geolocations[values["nofinesset"]] = (number, values)
         else:
             report.rejected.append((number, f"type de ligne inconnu « {kind[:30]} »"))
+    # Coordinates are checked only for the establishments kept (an overseas line in UTM
+    # must not block an import filtered on a mainland département).
+    coordinates = _coordinates(structures, geolocations, report)
     if progress:
         progress(report.lines % 1000)
     if report.rejected and not skip_invalid:
@@ -137,6 +171,31 @@ def import_finess(session: Session, raw: bytes, *, departements: Iterable[str] =
     return report
 
 
+def _coordinates(structures: dict[str, tuple[int, dict[str, str]]],
+                 geolocations: dict[str, tuple[int, dict[str, str]]],
+                 report: ImportReport) -> dict[str, tuple[int, float, float]]:
+    convert = _Converter()
+    found: dict[str, tuple[int, float, float]] = {}
+    for finess, (number, values) in geolocations.items():
+        if finess not in structures:
+            continue
+        try:
+            lat, lon = convert(values["sourcecoordet"], float(values["coordxet"]),
+                               float(values["coordyet"]))
+        except ValueError:
+            report.rejected.append((number, "coordonnées non numériques"))
+            continue
+        mainland = not any(values["sourcecoordet"].upper().endswith(name)
+                           for name in _PROJECTIONS if name.startswith("UTM"))
+        if mainland and not (_LAT[0] <= lat <= _LAT[1] and _LON[0] <= lon <= _LON[1]):
+            report.rejected.append((number, f"coordonnées hors de France ({lat:.3f}, "
+                                            f"{lon:.3f})"))
+            continue
+        found[finess] = (number, lat, lon)
+    report.rejected.sort()
+    return found
+
+
 def _write(session: Session, structures: dict[str, tuple[int, dict[str, str]]],
            coordinates: dict[str, tuple[int, float, float]], communes: dict[str, str],
            report: ImportReport) -> None:
@@ -145,8 +204,9 @@ def _write(session: Session, structures: dict[str, tuple[int, dict[str, str]]],
     numbers = list(structures)
     for start in range(0, len(numbers), 1000):
         batch = numbers[start:start + 1000]
-        existing = {s.source_id: s for s in session.scalars(select(DirectoryService).where(
-            DirectoryService.source == "finess", DirectoryService.source_id.in_(batch)))}
+        # Keyed on the FINESS number, whatever loaded the service first (SAE, HSDS…).
+        existing = {s.finess: s for s in session.scalars(select(DirectoryService).where(
+            DirectoryService.finess.in_(batch)))}
         for finess in batch:
             values = structures[finess][1]
             _number, lat, lon = coordinates.get(finess, (0, None, None))

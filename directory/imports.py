@@ -130,7 +130,7 @@ def import_sectors(session: Session, raw: bytes, *, skip_invalid: bool = False,
     services.update({s.source_id: s for s in services.values()})
     pairs: list[tuple[DirectoryService, str, str]] = []
     seen: set[tuple[str, str]] = set()
-    reader = csv.reader(io.StringIO(text), delimiter=";")
+    reader = csv.reader(io.StringIO(text), delimiter=";", quoting=csv.QUOTE_NONE)
     for number, row in enumerate(reader, start=1):
         report.lines = number
         if number == 1:

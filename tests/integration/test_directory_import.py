@@ -152,3 +152,41 @@ def test_sectorisation_attaches_communes_to_their_cmp(communes, db_session):
     assert report.created == 1
     assert [s.name for s in cmp_for_commune(db_session, "11206")] == [
         "CMP adultes de Carcassonne"]
+
+
+def _valid_lines():
+    return (FIXTURES / "valid-aude.csv").read_bytes().decode("iso-8859-1").splitlines()
+
+
+def test_a_stray_quote_does_not_swallow_the_following_lines(communes):
+    lines = _valid_lines()
+    lines[1] = lines[1].replace("CSAPA ARIA 11", 'CSAPA "ARIA 11')
+    report = import_finess(communes, ("\n".join(lines) + "\n").encode("utf-8"))
+    assert report.lines == len(lines) and report.created == 2 and not report.rejected
+
+
+def test_a_latin_1_line_in_a_utf_8_file_is_rejected_not_garbled(communes):
+    lines = _valid_lines()
+    raw = "\n".join(lines[:2]).encode("utf-8") + b"\n" + lines[2].replace(
+        "Lézignan", "L\xe9zignan").encode("iso-8859-1") + b"\n"
+    raw = raw.replace(b"CSAPA ARIA 11", "CSAPA ARIA Lézignan".encode())
+    report = import_finess(communes, raw)
+    assert [line for line, _ in report.rejected] == [3] and "encodage" in report.rejected[0][1]
+
+
+def test_an_overseas_utm_line_does_not_block_a_mainland_import(communes):
+    lines = _valid_lines() + ["geolocalisation;970000001;700000.0;1800000.0;"
+                              "1,ATLASANTE,100,IGN,BD_ADRESSE,V2.2,UTM_N20;2025-01-01"]
+    report = import_finess(communes, ("\n".join(lines) + "\n").encode("utf-8"),
+                           departements=["11"])
+    assert report.created == 2 and not report.rejected
+
+
+def test_a_hospital_loaded_from_sae_is_updated_not_duplicated(communes):
+    reference.load_sae_hospitals(communes)
+    lines = _valid_lines()
+    lines[2] = lines[2].replace("110009997", "110000023")  # CH Carcassonne's FINESS number
+    import_finess(communes, ("\n".join(lines) + "\n").encode("utf-8"))
+    same = communes.scalars(select(DirectoryService).where(
+        DirectoryService.finess == "110000023")).all()
+    assert len(same) == 1
