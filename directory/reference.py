@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session
 
 from directory.categories import BY_CODE, BY_FINESS
 from directory.models import Commune, DirectoryService, ServedCommune
-from directory.text import fold
+from directory.text import ABBREVIATIONS, fold
+
+DEPARTEMENTS = {"09": "ariege", "11": "aude", "12": "aveyron", "30": "gard",
+                "31": "haute garonne", "32": "gers", "34": "herault", "46": "lot",
+                "48": "lozere", "65": "hautes pyrenees", "66": "pyrenees orientales",
+                "81": "tarn", "82": "tarn et garonne"}
 
 
 def _rows(name: str, delimiter: str = ",") -> Iterator[dict[str, str]]:
@@ -47,11 +52,16 @@ def search_text_for(service: DirectoryService, commune_name: str | None = None) 
     commune, postcode, address, description (all folded)."""
     category = BY_CODE.get(service.category)
     commune = commune_name or (service.commune.name if service.commune else None)
+    departement = DEPARTEMENTS.get((service.commune_insee or "")[:2])
     parts = [service.name, service.organisation_name,
              category.label if category else service.category,
-             category.keywords if category else "", commune, service.postcode,
+             category.keywords if category else "", commune, departement, service.postcode,
              service.address, service.description]
-    return fold(" ".join(p for p in parts if p))
+    words = fold(" ".join(p for p in parts if p)).split()
+    # Abbreviated official names ("CL DU SUD") also answer to the full word, and back.
+    reverse = {short: full for full, short in ABBREVIATIONS.items()}
+    extra = [ABBREVIATIONS.get(w) or reverse.get(w) for w in words]
+    return " ".join(words + [w for w in extra if w])
 
 
 def upsert(session: Session, source: str, source_id: str, **values: Any) -> DirectoryService:

@@ -3,6 +3,7 @@ CMP serves this commune"."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -122,12 +123,21 @@ def search(session: Session, query: SearchQuery) -> Page[tuple[DirectoryService,
     """Services matching every word (prefixes, accents and case ignored) and the filters;
     ranked by proximity to `near` (same commune, EPCI, arrondissement, département), then
     by name. Same words, same filters, same order on both engines."""
+    if query.q and query.q.strip() and not tokens(query.q):
+        # Only punctuation or function words: nothing to look for, not everything.
+        return Page([], 0, query.page, query.per_page)
+    return _search(session, query)
+
+
+def _search(session: Session, query: SearchQuery) -> Page[tuple[DirectoryService, int]]:
     words = tokens(query.q)
     statement = select(DirectoryService)
     statement = _full_text(session, statement, words)
     if query.categories:
         statement = statement.where(DirectoryService.category.in_(query.categories))
     if query.commune:
+        if session.get(Commune, query.commune) is None:
+            raise ValidationError({"commune": ["Commune inconnue de l'annuaire."]})
         statement = statement.where(DirectoryService.commune_insee == query.commune)
     if query.sector_of:
         statement = statement.where(DirectoryService.served.any(
@@ -197,6 +207,9 @@ def edit_service(session: Session, service: DirectoryService, data: Mapping[str,
                  today: date) -> DirectoryService:
     """An admin's correction; every changed field is in the audit trail (the history)."""
     errors: dict[str, list[str]] = {}
+    checks = {"postcode": (r"\d{5}", "Code postal à 5 chiffres."),
+              "email": (r"[^@\s]+@[^@\s]+\.[^@\s]+", "Adresse e-mail invalide."),
+              "website": (r"https?://\S+", "Adresse commençant par http:// ou https://.")}
     for name, limit in EDITABLE.items():
         if name in data:
             value = " ".join(str(data[name] or "").split()) if name != "opening_hours" \
@@ -205,6 +218,8 @@ def edit_service(session: Session, service: DirectoryService, data: Mapping[str,
                 errors[name] = ["Le nom est obligatoire."]
             elif len(value) > limit:
                 errors[name] = [f"{limit} caractères au plus."]
+            elif value and name in checks and not re.fullmatch(checks[name][0], value):
+                errors[name] = [checks[name][1]]
             else:
                 setattr(service, name, value or None)
     if "phone" in data:
@@ -217,13 +232,17 @@ def edit_service(session: Session, service: DirectoryService, data: Mapping[str,
         raw = str(data["waiting_days"] or "").strip()
         if raw and not (raw.isascii() and raw.isdigit() and int(raw) <= 3650):
             errors["waiting_days"] = ["Nombre de jours attendu."]
-        else:
+        elif (int(raw) if raw else None) != service.waiting_days:
+            # The date says when the waiting time was reported: only when it changes.
             service.waiting_days = int(raw) if raw else None
             service.waiting_reported_on = today if raw else None
     for name in ("accepting_new", "accepts_dual_diagnosis"):
         if name in data:
-            service_value = {"oui": True, "non": False, "": None}.get(str(data[name] or ""))
-            setattr(service, name, service_value)
+            raw = str(data[name] or "")
+            if raw not in {"oui", "non", ""}:
+                errors[name] = ["Oui, non ou non renseigné."]
+            else:
+                setattr(service, name, {"oui": True, "non": False, "": None}[raw])
     if errors:
         session.rollback()
         raise ValidationError(errors)

@@ -19,6 +19,18 @@ from directory.categories import BY_CODE, CATEGORIES
 from directory.models import DirectoryService
 
 bp = Blueprint("directory", __name__, url_prefix="/annuaire")
+PARAM_LABELS = {"q": "Recherche", "category": "Catégorie", "commune": "Commune",
+                "sector_of": "Secteur de la commune", "near": "Au plus près de",
+                "level": "Niveau de recours", "dual_diagnosis": "Double diagnostic",
+                "accepting": "Accueille de nouvelles personnes", "page": "Page",
+                "per_page": "Résultats par page", "name": "Nom", "address": "Adresse",
+                "postcode": "Code postal", "phone": "Téléphone", "email": "E-mail",
+                "website": "Site", "waiting_days": "Délai d'attente",
+                "accepting_new": "Accueille de nouvelles personnes",
+                "accepts_dual_diagnosis": "Double diagnostic", "opening_hours": "Horaires",
+                "conditions": "Conditions d'accès", "note": "Signalement"}
+SOURCE_LABELS = {"finess": "FINESS", "sae": "DREES SAE 2023", "hsds": "import HSDS",
+                 "demo": "données de démonstration", "manual": "saisie manuelle"}
 STALE_AFTER_DAYS = 365
 
 
@@ -85,12 +97,17 @@ def search_page():  # type: ignore[no-untyped-def]
     except ValidationError as exc:
         error = exc
         query = services.SearchQuery()
-    if any(request.args.get(k) for k in ("q", "category", "commune", "near", "sector_of")):
+    searching = any(request.args.get(k) for k in (
+        "q", "category", "commune", "near", "sector_of", "level", "dual_diagnosis",
+        "accepting"))
+    if searching and error is None:  # a bad parameter shows its error, not everything
         try:
             page = services.search(db(), query)
         except ValidationError as exc:
             error = exc
+    params = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("directory/search.html", query=query, page=page, error=error,
+                           params=params, param_labels=PARAM_LABELS,
                            categories=CATEGORIES, args=request.args,
                            category_labels={c.code: c.label for c in CATEGORIES},
                            labels=services.PROXIMITY_LABELS), 422 if error else 200
@@ -102,6 +119,7 @@ def service_page(service_id: int):  # type: ignore[no-untyped-def]
     service = services.get_service(db(), service_id)
     age = (date.today() - service.last_verified_on).days if service.last_verified_on else None
     return render_template("directory/service.html", service=service,
+                           source_label=SOURCE_LABELS.get(service.source, service.source),
                            category=BY_CODE.get(service.category), verified_age=age,
                            stale=age is None or age > STALE_AFTER_DAYS)
 
@@ -143,6 +161,7 @@ def edit(service_id: int):  # type: ignore[no-untyped-def]
             flash("Service mis à jour et marqué vérifié aujourd'hui.", "success")
             return redirect(url_for("directory.service_page", service_id=service_id))
     return render_template("directory/edit.html", service=service, errors=errors,
+                           param_labels=PARAM_LABELS,
                            form=request.form if errors else None,
                            history=services.service_history(db(), service_id)), \
         422 if errors else 200

@@ -160,3 +160,53 @@ def test_a_user_reports_outdated_information_and_an_admin_fixes_it(aude, app, cl
     assert fixed.phones[0]["number"] == "04 68 11 22 33" and fixed.waiting_days == 12
     history = admin.get(edit).get_data(as_text=True)
     assert "phones" in history and "waiting_days" in history
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("c.s.a.p.a narbonne", ["CSAPA de Narbonne"]),
+    ("csapa sur narbonne", ["CSAPA de Narbonne"]),
+    ("csapas narbonne", ["CSAPA de Narbonne"]),
+    ("cmp pour adultes narbonne", ["CMP adultes de Narbonne"]),
+])
+def test_function_words_acronyms_and_plurals_do_not_get_in_the_way(aude, api, q, expected):
+    assert names(api("/api/v1/directory/services", q=q)) == expected
+
+
+def test_a_query_without_any_usable_word_finds_nothing_rather_than_everything(aude, api):
+    for q in ("*", "e", "de la", "..."):
+        assert api("/api/v1/directory/services", q=q).get_json()["total"] == 0
+
+
+def test_the_departement_name_and_abbreviations_are_searchable(aude, api):
+    assert "CH CARCASSONNE" in names(api("/api/v1/directory/services", q="hopital aude",
+                                         per_page="100"))
+    assert names(api("/api/v1/directory/services", q="clinique sud")) == [
+        "CL DU SUD CARCASSONNE"]
+
+
+def test_the_page_paginates_and_a_bad_parameter_shows_no_results(aude, client, auth,
+                                                                  personas):
+    auth.login("alice@dac11.test")
+    page = client.get("/annuaire/?category=general_hospital&per_page=5").get_data(as_text=True)
+    assert "Suivants" in page and "Page 1 sur" in page
+    bad = client.get("/annuaire/?q=csapa&near=12").get_data(as_text=True)
+    assert "Au plus près de :" in bad and "service(s)" not in bad
+    only_flag = client.get("/annuaire/?accepting=1").get_data(as_text=True)
+    assert "service(s)" in only_flag
+
+
+def test_the_admin_edit_refuses_malformed_contacts(aude, client, auth, personas):
+    from tests.conftest import csrf_token
+
+    auth.login(personas["admin"].email)
+    csapa = aude.scalar(select(DirectoryService).where(
+        DirectoryService.source_id == "csapa-narbonne"))
+    edit = f"/annuaire/services/{csapa.id}/modifier"
+    response = client.post(edit, data={"csrf_token": csrf_token(client, edit),
+                                       "name": csapa.name, "postcode": "ABCDE",
+                                       "email": "pas-un-email", "website": "javascript:x",
+                                       "accepting_new": "peut-être"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for label in ("Code postal", "E-mail", "Site", "Accueille de nouvelles personnes"):
+        assert label in page
