@@ -7,7 +7,10 @@ import re
 import unicodedata
 
 # Words that carry no meaning in a service search ("csapa sur narbonne", "hôpital de jour").
-STOP_WORDS = frozenset(["a", "au", "aux", "avec", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "ou", "par", "pour", "sur", "un", "une", "dans", "chez"])
+STOP_WORDS = frozenset({
+    "a", "au", "aux", "avec", "chez", "d", "dans", "de", "des", "du", "en", "et", "l", "la",
+    "le", "les", "ou", "par", "pour", "sur", "un", "une",
+})
 # Common abbreviations in official names, searched under both forms.
 ABBREVIATIONS = {"clinique": "cl", "sainte": "ste", "saint": "st", "centre": "ctre",
                  "hopital": "hop", "hj": "hopital"}
