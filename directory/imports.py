@@ -17,6 +17,7 @@ from directory.categories import BY_CODE
 from directory.finess import ImportReport, decode
 from directory.models import Commune, DirectoryService, ServedCommune
 from directory.reference import upsert
+from directory.text import fold
 
 
 def import_hsds(session: Session, raw: bytes, *, category: str, skip_invalid: bool = False,
@@ -39,12 +40,20 @@ def import_hsds(session: Session, raw: bytes, *, category: str, skip_invalid: bo
         report.rejected.append((1, "un tableau de services HSDS est attendu"))
         return report
     communes = {c.insee: c for c in session.scalars(select(Commune))}
-    by_name = {(c.name.lower(), c.departement): c.insee for c in communes.values()}
+    by_name: dict[tuple[str, str], str] = {}
+    for commune in communes.values():
+        by_name[(fold(commune.name), commune.departement)] = commune.insee
+        for postcode in commune.postcodes.split():
+            by_name.setdefault((postcode, ""), commune.insee)
     seen: set[str] = set()
     valid: list[tuple[str, dict[str, Any]]] = []
     for number, item in enumerate(items, start=1):
         report.lines = number
-        problem, values = _hsds_service(item, by_name, communes, category)
+        try:
+            problem, values = _hsds_service(item, by_name, communes, category)
+        except (TypeError, AttributeError, ValueError, KeyError):
+            # The shape is not HSDS (a list where an object belongs, a number for text…).
+            problem, values = "service HSDS mal formé (types des champs)", {}
         if not problem and values["source_id"] in seen:
             problem = f"identifiant {values['source_id']} en double dans le fichier"
         if problem:
@@ -84,9 +93,15 @@ def _hsds_service(item: Any, by_name: dict[tuple[str, str], str],
     address = next(iter(location.get("addresses") or []), {}) if location else {}
     commune_insee = None
     if address:
-        city = str(address.get("city", "")).strip().lower()
+        if not isinstance(address, dict):
+            return "adresse mal formée", {}
+        city = fold(str(address.get("city", "")))
         department = str(address.get("state_province", "")).strip()
-        commune_insee = by_name.get((city, department))
+        # The name in its département, else the name anywhere, else the postcode (several
+        # communes share one postcode: the last resort).
+        commune_insee = by_name.get((city, department)) or next(
+            (insee for (name, _dep), insee in by_name.items() if name == city), None) \
+            or by_name.get((str(address.get("postal_code", "")).strip(), ""))
         if commune_insee is None:
             return f"commune « {address.get('city')} » inconnue du référentiel", {}
     lat, lon = location.get("latitude"), location.get("longitude")
@@ -94,6 +109,17 @@ def _hsds_service(item: Any, by_name: dict[tuple[str, str], str],
             isinstance(lat, int | float) and isinstance(lon, int | float)
             and 41.0 <= lat <= 51.5 and -5.5 <= lon <= 10.0):
         return "coordonnées hors de France", {}
+    for name in ("description", "email", "url", "eligibility_description"):
+        if item.get(name) is not None and not isinstance(item[name], str):
+            return f"« {name} » doit être un texte", {}
+    ages = [item.get("minimum_age"), item.get("maximum_age")]
+    if any(a is not None and (not isinstance(a, int) or isinstance(a, bool) or not 0 <= a <= 120)
+           for a in ages):
+        return "âges minimum et maximum : nombres entiers entre 0 et 120", {}
+    if None not in ages and ages[0] > ages[1]:
+        return "l'âge minimum dépasse l'âge maximum", {}
+    if item.get("organization") is not None and not isinstance(item["organization"], dict):
+        return "« organization » doit être un objet", {}
     phones = [{"number": str(p["number"]), "label": str(p.get("description") or "")}
               for p in item.get("phones") or [] if isinstance(p, dict) and p.get("number")]
     finess = next((i.get("identifier") for i in (item.get("organization") or {}).get(

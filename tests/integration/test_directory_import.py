@@ -190,3 +190,25 @@ def test_a_hospital_loaded_from_sae_is_updated_not_duplicated(communes):
     same = communes.scalars(select(DirectoryService).where(
         DirectoryService.finess == "110000023")).all()
     assert len(same) == 1
+
+
+def test_hsds_items_of_the_wrong_shape_are_reported_not_a_crash(communes):
+    import json
+
+    from directory.imports import import_hsds
+
+    items = [{"id": "a", "name": "A", "minimum_age": "dix-huit"},
+             {"id": "b", "name": "B", "description": 12},
+             {"id": "c", "name": "C", "organization": ["x"]},
+             {"id": "d", "name": "D", "service_at_locations": [{"location": {
+                 "addresses": ["x"]}}]},
+             {"id": "e", "name": "E", "minimum_age": 30, "maximum_age": 18},
+             {"id": "f", "name": "F", "service_at_locations": [{"location": {"addresses": [{
+                 "address_1": "1 rue", "city": "Lezignan Corbieres", "state_province": "Aude",
+                 "postal_code": "11200", "country": "FR"}]}}]}]
+    report = import_hsds(communes, json.dumps(items).encode(), category="gem",
+                         skip_invalid=True)
+    assert [line for line, _ in report.rejected] == [1, 2, 3, 4, 5]
+    assert report.created == 1
+    assert communes.scalar(select(DirectoryService.commune_insee).where(
+        DirectoryService.name == "F")) == "11203"
