@@ -15,6 +15,9 @@ from coordination.db import Base, utcnow
 class Situation(Base):
     __tablename__ = "situations"
     __audited__ = True
+    # A state change has its own audit entry ("transition", with the event and reason).
+    __audit_ignore__ = frozenset({"state", "state_before_rupture", "closure_reason",
+                                  "closed_at", "version", "updated_at"})
     __table_args__ = (Index("ix_situations_state_review", "state", "next_review_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

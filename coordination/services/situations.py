@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
@@ -154,28 +154,54 @@ def intake_missing(situation: Situation) -> list[str]:
 
 # --- events --------------------------------------------------------------------------------
 
-def _facts(session: Session, situation: Situation) -> dict[str, Any]:
-    person = situation.person
-    schema_fields = load_schema(situation.intake_version).fields
-    informed = any(r.kind.value == "information" and r.revoked_on is None
-                   for r in person.consents)
-    return {
-        "intake_missing_fields": [schema_fields[name].label
-                                  for name in intake_missing(situation)],
+class _LazyFacts(Mapping[str, Any]):
+    """Facts computed only when a guard asks for them (closing a situation need not look
+    at its triages), once each."""
+
+    def __init__(self, producers: dict[str, Callable[[], Any]],
+                 given: Mapping[str, Any]) -> None:
+        self._producers, self._values = producers, dict(given)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._values:
+            self._values[key] = self._producers[key]()
+        return self._values[key]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(set(self._producers) | set(self._values))
+
+    def __len__(self) -> int:
+        return len(set(self._producers) | set(self._values))
+
+
+def _facts(session: Session, situation: Situation,
+           given: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    def missing_labels() -> list[str]:
+        fields = load_schema(situation.intake_version).fields
+        return [fields[name].label for name in intake_missing(situation)]
+
+    def informed() -> bool:
+        return any(r.kind.value == "information" and r.revoked_on is None
+                   for r in situation.person.consents)
+
+    return _LazyFacts({
+        "intake_missing_fields": missing_labels,
         "person_informed": informed,
-        "has_triage": _triaged_since_submission(situation),
-        "open_actions": sum(count(session, situation) for count in OPEN_ACTIONS),
-        "open_rupture": any(check(session, situation) for check in OPEN_RUPTURE),
-        "state_before_rupture": situation.state_before_rupture,
-    }
+        "has_triage": lambda: _triaged_since_submission(session, situation),
+        "open_actions": lambda: sum(count(session, situation) for count in OPEN_ACTIONS),
+        "open_rupture": lambda: any(check(session, situation) for check in OPEN_RUPTURE),
+        "state_before_rupture": lambda: situation.state_before_rupture,
+    }, given or {})
 
 
-def _triaged_since_submission(situation: Situation) -> bool:
-    """A triage counts for the current pass only: after a reopening, triage again."""
-    entered = [h.occurred_at for h in situation.history if h.to_state == "to_triage"]
-    if not situation.triages or not entered:
-        return False
-    return situation.triages[-1].occurred_at >= entered[-1]
+def _triaged_since_submission(session: Session, situation: Situation) -> bool:
+    """A triage counts for the current pass only: after a reopening, triage again.
+    Two indexed MAX queries: the cost does not grow with the situation's history."""
+    entered = session.scalar(select(func.max(TransitionRecord.occurred_at)).where(
+        TransitionRecord.situation_id == situation.id, TransitionRecord.to_state == "to_triage"))
+    triaged = session.scalar(select(func.max(TriageRecord.occurred_at)).where(
+        TriageRecord.situation_id == situation.id))
+    return entered is not None and triaged is not None and triaged >= entered
 
 
 def _context(session: Session, actor: User, situation: Situation, event: str,
@@ -184,7 +210,7 @@ def _context(session: Session, actor: User, situation: Situation, event: str,
     return GuardContext(state=situation.state, event=event,
                         user_roles=frozenset(r.value for r in actor.roles), reason=reason,
                         fields=dict(fields or {}),
-                        facts={**_facts(session, situation), **(extra_facts or {})})
+                        facts=_facts(session, situation, extra_facts))
 
 
 def event_options(session: Session, actor: User, situation: Situation) -> list[EventOption]:
@@ -227,18 +253,24 @@ def fire_event(session: Session, actor: User, situation: Situation, event: str, 
     situation.state = outcome.dest
     for effect in EVENT_EFFECTS:
         effect(session, situation, event, fields)
-    # Appended to the loaded collection, so that the situation returned shows it.
-    situation.history.append(TransitionRecord(occurred_at=utcnow(), event=event,
-                                              from_state=outcome.source,
-                                              to_state=outcome.dest, reason=reason,
-                                              fields=fields, user_id=actor.id))
+    session.add(TransitionRecord(situation_id=situation.id, occurred_at=utcnow(), event=event,
+                                 from_state=outcome.source, to_state=outcome.dest,
+                                 reason=reason, fields=fields, user_id=actor.id))
     audit.record(session, "transition", "situations", situation.id,
                  changed_fields=sorted(fields),
                  detail=f"{event}: {outcome.source} -> {outcome.dest}"
                  + (f" ({reason[:300]})" if reason else ""))
     if commit:
         session.commit()
+        _reload_collections(session, situation)
     return situation
+
+
+def _reload_collections(session: Session, situation: Situation) -> None:
+    """Records are added to the session, not to the loaded collections (which would cost
+    time in proportion to the history at every flush): reload them on next access so the
+    situation returned shows what was just written."""
+    session.expire(situation, ["history", "triages", "shares"])
 
 
 def _check_version(situation: Situation, expected: int | None) -> None:
@@ -297,13 +329,14 @@ def run_triage(session: Session, actor: User, situation: Situation, *,
             raise ValidationError({"reason": ["Un motif écrit est nécessaire pour ne pas "
                                               "suivre le logigramme."]})
         final = logigramme.outcomes[override]
-    record = TriageRecord(occurred_at=utcnow(), logigramme_version=logigramme.version,
+    record = TriageRecord(situation_id=situation.id, occurred_at=utcnow(),
+                          logigramme_version=logigramme.version,
                           answers={k: answers.get(k) for k in logigramme.fields_read},
                           path=decision.path_json(), proposed_outcome=decision.outcome.id,
                           final_outcome=final.id,
                           override_reason=reason if final.id != decision.outcome.id else None,
                           user_id=actor.id)
-    situation.triages.append(record)
+    session.add(record)
     audit.record(session, "triage", "situations", situation.id,
                  detail=f"logigramme {logigramme.version}: proposed {decision.outcome.id}, "
                         f"final {final.id}" + (f" ({reason[:300]})" if reason else ""))
@@ -314,6 +347,7 @@ def run_triage(session: Session, actor: User, situation: Situation, *,
                fields={"triage_outcome": final.id}, extra_facts={"has_triage": True},
                commit=False)
     session.commit()
+    _reload_collections(session, situation)
     return TriageResult(record, decision, final)
 
 
