@@ -184,6 +184,13 @@ def get_service(session: Session, service_id: int) -> DirectoryService:
     return service
 
 
+def unknown_ids(session: Session, ids: list[int]) -> list[int]:
+    """Which of these service ids the directory does not hold (intake "current supports")."""
+    known = set(session.scalars(select(DirectoryService.id).where(
+        DirectoryService.id.in_(ids))))
+    return [i for i in ids if i not in known]
+
+
 def cmp_for_commune(session: Session, insee: str) -> list[DirectoryService]:
     """The CMP(s) whose psychiatric sector covers this commune."""
     if session.get(Commune, insee) is None:

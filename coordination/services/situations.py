@@ -29,6 +29,7 @@ from coordination.workflows.engine import EventOption, EventRefused, UnknownEven
 from coordination.workflows.intake import CURRENT_VERSION, load_schema
 from coordination.workflows.logigramme import Decision
 from coordination.workflows.logigramme import Outcome as LogigrammeOutcome
+from directory import services as directory_services
 
 ENGINE = WorkflowEngine(COMPLEX_CASE)
 INTAKE_EDITABLE = {"draft", "reopened", "to_triage", "in_assessment"}
@@ -132,6 +133,12 @@ def save_intake(session: Session, actor: User, situation: Situation,
                        f"{COMPLEX_CASE.state(situation.state).label} ».")
     schema = load_schema(situation.intake_version)
     clean, problems = schema.clean(answers)
+    for name, value in clean.items():
+        if schema.fields[name].type == "services":
+            unknown = directory_services.unknown_ids(session, value)
+            if unknown:
+                problems[name] = ["Services absents de l'annuaire : "
+                                  + ", ".join(f"n° {i}" for i in unknown) + "."]
     if problems:
         raise ValidationError(problems)
     cleared = {name for name, value in answers.items() if value in (None, "", [])}

@@ -317,3 +317,18 @@ def test_the_transition_and_its_reason_are_in_the_audit_trail(client, coordinato
     entry = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "transition")
                                ).all()[-1]
     assert entry.object_id == str(situation["id"]) and entry.detail.startswith("close: draft")
+
+
+def test_current_supports_must_be_services_of_the_directory(client, coordinator, situation,
+                                                           db_session):
+    from directory import reference
+
+    reference.load_communes(db_session, {"11"})
+    reference.load_demo_services(db_session)
+    csapa = client.get("/api/v1/directory/services?q=csapa+narbonne",
+                       headers=coordinator).get_json()["items"][0]["id"]
+    bad = put_intake(client, coordinator, situation["id"], {"current_supports": [csapa, 999999]})
+    assert bad.status_code == 422
+    assert "999999" in bad.get_json()["error"]["details"]["fields"]["current_supports"][0]
+    ok = put_intake(client, coordinator, situation["id"], {"current_supports": [csapa]})
+    assert ok.status_code == 200 and ok.get_json()["intake"]["current_supports"] == [csapa]
