@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from directory.categories import BY_FINESS
@@ -199,43 +199,55 @@ def _coordinates(structures: dict[str, tuple[int, dict[str, str]]],
 def _write(session: Session, structures: dict[str, tuple[int, dict[str, str]]],
            coordinates: dict[str, tuple[int, float, float]], communes: dict[str, str],
            report: ImportReport) -> None:
-    """Create or update in batches: one query per thousand FINESS numbers to find the
-    services that exist, no query per line (100,000 lines import in seconds)."""
+    """Create or update in batches: one query per thousand FINESS numbers finds the
+    services that exist (keyed on the FINESS number, whatever loaded them first); new
+    ones are inserted with one multi-row INSERT per batch."""
     numbers = list(structures)
     for start in range(0, len(numbers), 1000):
         batch = numbers[start:start + 1000]
-        # Keyed on the FINESS number, whatever loaded the service first (SAE, HSDS…).
         existing = {s.finess: s for s in session.scalars(select(DirectoryService).where(
             DirectoryService.finess.in_(batch)))}
+        new_rows = []
         for finess in batch:
-            values = structures[finess][1]
-            _number, lat, lon = coordinates.get(finess, (0, None, None))
+            values = _service_values(finess, structures[finess][1], coordinates, communes)
             service = existing.get(finess)
             if service is None:
-                service = DirectoryService(source="finess", source_id=finess)
-                session.add(service)
+                new_rows.append({"source": "finess", "source_id": finess, **values})
                 report.created += 1
             else:
+                for key, value in values.items():
+                    setattr(service, key, value)
                 report.updated += 1
-            insee = values["departement"] + values["commune"]
-            service.finess = finess
-            service.name = (values["rslongue"] or values["rs"]).strip()
-            service.name_key = fold(service.name)
-            service.category = BY_FINESS[values["categetab"]].code
-            service.address = " ".join(p for p in (values["numvoie"], values["typvoie"],
-                                                   values["voie"]) if p).strip() or None
-            postcode = values["ligneacheminement"][:5]
-            service.postcode = postcode if postcode.isdigit() else None
-            service.commune_insee = insee
-            service.phones = [{"number": values["telephone"], "label": "standard"}] \
-                if values["telephone"] else []
-            service.latitude, service.longitude = lat, lon
-            service.is_demo = False
-            service.last_verified_on = _date(values["datemaj"])
-            service.extra = {"finess_ej": values["nofinessej"], "siret": values["siret"],
-                             "finess_category": values["categetab"]}
-            service.search_text = search_text_for(service, communes.get(insee))
+        if new_rows:
+            session.execute(insert(DirectoryService), new_rows)
         session.flush()
+
+
+def _service_values(finess: str, values: dict[str, str],
+                    coordinates: dict[str, tuple[int, float, float]],
+                    communes: dict[str, str]) -> dict[str, Any]:
+    _number, lat, lon = coordinates.get(finess, (0, None, None))
+    insee = values["departement"] + values["commune"]
+    name = (values["rslongue"] or values["rs"]).strip()
+    postcode = values["ligneacheminement"][:5]
+    row: dict[str, Any] = {
+        "finess": finess, "name": name, "name_key": fold(name),
+        "category": BY_FINESS[values["categetab"]].code,
+        "address": " ".join(p for p in (values["numvoie"], values["typvoie"],
+                                        values["voie"]) if p).strip() or None,
+        "postcode": postcode if postcode.isdigit() else None, "commune_insee": insee,
+        "phones": [{"number": values["telephone"], "label": "standard"}]
+        if values["telephone"] else [],
+        "latitude": lat, "longitude": lon, "is_demo": False,
+        "last_verified_on": _date(values["datemaj"]),
+        "extra": {"finess_ej": values["nofinessej"], "siret": values["siret"],
+                  "finess_category": values["categetab"]},
+        "modalities": [], "languages": [],
+    }
+    row["search_text"] = search_text_for(DirectoryService(**{
+        k: row[k] for k in ("name", "category", "postcode", "address", "commune_insee")}),
+        communes.get(insee))
+    return row
 
 
 def _check_structure(row: list[str], number: int, seen: dict[str, tuple[int, dict[str, str]]],
