@@ -51,6 +51,16 @@ class ImportReport:
     def valid(self) -> int:
         return self.created + self.updated
 
+    def conclude(self, session: Session, dry_run: bool) -> ImportReport:
+        """End of every import: a dry run leaves the database as it was; otherwise the
+        whole import is committed at once."""
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+            self.written = True
+        return self
+
 
 def decode(raw: bytes) -> tuple[str, str]:
     """The whole file as text: UTF-8 when it is, else Windows-1252 (the superset of
@@ -163,12 +173,7 @@ def import_finess(session: Session, raw: bytes, *, departements: Iterable[str] =
     if report.rejected and not skip_invalid:
         return report  # all-or-nothing: nothing written
     _write(session, structures, coordinates, communes, report)
-    if dry_run:
-        session.rollback()
-    else:
-        session.commit()
-        report.written = True
-    return report
+    return report.conclude(session, dry_run)
 
 
 def _coordinates(structures: dict[str, tuple[int, dict[str, str]]],

@@ -71,12 +71,7 @@ def import_hsds(session: Session, raw: bytes, *, category: str, skip_invalid: bo
             report.updated += 1
         else:
             report.created += 1
-    if dry_run:
-        session.rollback()
-    else:
-        session.commit()
-        report.written = True
-    return report
+    return report.conclude(session, dry_run)
 
 
 def _hsds_service(item: Any, by_name: dict[tuple[str, str], str],
@@ -190,9 +185,4 @@ def import_sectors(session: Session, raw: bytes, *, skip_invalid: bool = False,
             report.created += 1
         else:
             report.updated += 1
-    if dry_run:
-        session.rollback()
-    else:
-        session.commit()
-        report.written = True
-    return report
+    return report.conclude(session, dry_run)
