@@ -88,15 +88,20 @@ def _persisted(name: str, url: str | None, count: int) -> list[Result]:
         person = persons.create_person(session, user, {
             "birth_name": "Bench", "birth_first_names": "Mark", "birth_date": "1980-01-01",
             "sex": "M"})
-        situation = situations.open_situation(session, user, person.id)
+        # Spread over 50 situations: a real situation sees tens of transitions in its life,
+        # not thousands.
+        cases = [situations.open_situation(session, user, person.id) for _ in range(50)]
+        situation = cases[0]
         audit.set_actor(session, audit.AuditActor(user.id, user.email, "127.0.0.1"))
-        events = iter([("close", {"closure_reason": "resolved"}, None),
-                       ("reopen", {}, "nouvelle demande")] * count)
+        turn = iter(range(10**9))
 
         def persisted() -> None:
-            event, fields, reason = next(events)
-            situations.fire_event(session, user, situation, event, reason=reason,
-                                  fields=fields)
+            case = cases[next(turn) % len(cases)]
+            if case.state == "closed":
+                situations.fire_event(session, user, case, "reopen", reason="nouvelle demande")
+            else:
+                situations.fire_event(session, user, case, "close",
+                                      fields={"closure_reason": "resolved"})
 
         rss_before = _rss_mb()
         start = time.perf_counter()
