@@ -36,6 +36,21 @@ def is_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
+def as_id(text: str | None) -> int | None:
+    """An id typed in a URL or a form ("12"), or None for anything else ("", "²", "1e3",
+    a number beyond 64 bits)."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if is_id(value) else None
+
+
+def as_page(text: str | None) -> int:
+    """A page number from a query string: 1 when absent or unreadable, at most 10⁶."""
+    return min(as_id(text) or 1, 10**6)
+
+
 class NotFound(DomainError):
     """Absent, or not visible to the person asking: both look the same (HTTP 404)."""
 
@@ -49,6 +64,16 @@ class Conflict(DomainError):
     """Not possible in the current state: forbidden event, stale version, duplicate (409)."""
 
     code = "conflict"
+
+
+def check_version(current: int, expected: int | None, what: str,
+                  **details: object) -> None:
+    """Optimistic concurrency: the version the client last saw must still be the current
+    one (None: the client did not say, last write wins)."""
+    if expected is not None and expected != current:
+        raise Conflict(f"Quelqu'un d'autre a modifié {what} entre-temps : rechargez avant de "
+                       "recommencer.",
+                       {"current_version": current, "your_version": expected, **details})
 
 
 class AuthenticationFailed(DomainError):

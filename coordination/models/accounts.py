@@ -36,11 +36,6 @@ class Organisation(Base):
         decomposed = unicodedata.normalize("NFKD", " ".join(name.split()).casefold())
         return "".join(c for c in decomposed if not unicodedata.combining(c))
 
-    def agreement_active_on(self, day: date) -> bool:
-        if self.agreement_signed_on is None or self.agreement_signed_on > day:
-            return False
-        return self.agreement_ends_on is None or day <= self.agreement_ends_on
-
 
 class User(Base):
     __tablename__ = "users"

@@ -45,10 +45,6 @@ class AuditActor:
             who = "unknown"
         return cls(user_id=None, label=f"cli:{who}")
 
-    @classmethod
-    def system(cls, job: str) -> AuditActor:
-        return cls(user_id=None, label=f"system:{job}")
-
 
 @dataclass
 class _Pending:

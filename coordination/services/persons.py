@@ -19,7 +19,13 @@ from coordination.domain.consent import (
     SharingFacts,
     sharing_decision,
 )
-from coordination.domain.errors import Conflict, NotFound, ValidationError, is_id
+from coordination.domain.errors import (
+    Conflict,
+    NotFound,
+    ValidationError,
+    check_version,
+    is_id,
+)
 from coordination.domain.identity import IdentityStatus, LegalProtection, Sex
 from coordination.domain.identity_matching import (
     IdentityTraits,
@@ -334,7 +340,7 @@ def update_person(session: Session, actor: User, person: Person, data: Mapping[s
     was."""
     if not policy.can_edit_person(actor) or person.is_tombstone:
         raise NotFound("Personne introuvable.")
-    _check_version(person, expected_version)
+    check_version(person.version, expected_version, "cette personne")
     values = clean_person_fields({k: v for k, v in data.items() if k in EDITABLE_FIELDS},
                                  today or date.today(), partial=True)
     requested_status = values.pop("identity_status", None)
@@ -364,13 +370,6 @@ def _change_status(session: Session, actor: User, person: Person,
                                      to_status=new_status, reason=reason,
                                      changed_by_user_id=actor.id))
     person.identity_status = new_status
-
-
-def _check_version(person: Person, expected: int | None) -> None:
-    if expected is not None and expected != person.version:
-        raise Conflict("Quelqu'un d'autre a modifié cette personne entre-temps : rechargez "
-                       "la fiche avant de recommencer.",
-                       {"current_version": person.version, "your_version": expected})
 
 
 def search_persons(session: Session, actor: User, text: str | None, birth_date: date | None,

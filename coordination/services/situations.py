@@ -11,7 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
-from coordination.domain.errors import Conflict, NotFound, ValidationError, is_id
+from coordination.domain.errors import (
+    Conflict,
+    NotFound,
+    ValidationError,
+    check_version,
+    is_id,
+)
 from coordination.domain.identity import age_on
 from coordination.models import (
     Organisation,
@@ -127,7 +133,8 @@ def save_intake(session: Session, actor: User, situation: Situation,
     409 once the situation is past triage."""
     if not policy.can_work_on_situations(actor):
         raise NotFound("Situation introuvable.")
-    _check_version(situation, expected_version)
+    check_version(situation.version, expected_version, "cette situation",
+                  state=situation.state)
     if situation.state not in INTAKE_EDITABLE:
         raise Conflict("La fiche de recueil n'est plus modifiable dans l'état « "
                        f"{COMPLEX_CASE.state(situation.state).label} ».")
@@ -234,7 +241,8 @@ def fire_event(session: Session, actor: User, situation: Situation, event: str, 
                extra_facts: Mapping[str, Any] | None = None, commit: bool = True) -> Situation:
     """Apply a workflow event: the state, its transition record and the audit entry are
     written in one transaction, or nothing is."""
-    _check_version(situation, expected_version)
+    check_version(situation.version, expected_version, "cette situation",
+                  state=situation.state)
     reason = " ".join((reason or "").split()) or None
     context = _context(session, actor, situation, event, reason, fields, extra_facts)
     try:
@@ -280,14 +288,6 @@ def _reload_collections(session: Session, situation: Situation) -> None:
     session.expire(situation, ["history", "triages", "shares"])
 
 
-def _check_version(situation: Situation, expected: int | None) -> None:
-    if expected is not None and expected != situation.version:
-        raise Conflict("Quelqu'un d'autre a modifié cette situation entre-temps : "
-                       "rechargez-la avant de recommencer.",
-                       {"current_version": situation.version, "your_version": expected,
-                        "state": situation.state})
-
-
 # --- triage --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -312,7 +312,8 @@ def run_triage(session: Session, actor: User, situation: Situation, *,
                expected_version: int | None = None) -> TriageResult:
     if not policy.can_work_on_situations(actor):
         raise NotFound("Situation introuvable.")
-    _check_version(situation, expected_version)
+    check_version(situation.version, expected_version, "cette situation",
+                  state=situation.state)
     if situation.state != "to_triage":
         raise Conflict("Le logigramme se passe sur une situation « À trier » (état actuel : "
                        f"{COMPLEX_CASE.state(situation.state).label}).",

@@ -18,6 +18,7 @@ from flask import Flask, abort, g, request, session
 from flask_login import LoginManager, current_user
 
 from coordination.domain.accounts import Role
+from coordination.domain.errors import as_id
 from coordination.models import User
 from coordination.services import accounts, audit
 from coordination.web.context import db, settings
@@ -77,7 +78,7 @@ login_manager.session_protection = None  # server-side sessions (LoginSession) d
 
 @login_manager.user_loader
 def _load_from_cookie(user_id: str) -> User | None:
-    if is_api_request() or not (user_id.isascii() and user_id.isdigit()):
+    if is_api_request() or as_id(user_id) is None:
         return None  # the API takes bearer tokens only: no cookie, so no CSRF exposure
     check = accounts.resolve_login_session(db(), settings(), session.get(SESSION_TOKEN_KEY),
                                            int(user_id))

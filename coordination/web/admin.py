@@ -38,7 +38,7 @@ def organisations():  # type: ignore[no-untyped-def]
             return redirect(url_for("admin.organisations"))
     status = 422 if form.errors else 200
     return render_template("admin/organisations.html", form=form,
-                           organisations=accounts.list_organisations(db())), status
+                           organisations=accounts.organisations_with_user_counts(db())), status
 
 
 @bp.route("/utilisateurs", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from coordination.domain.accounts import Role
-from coordination.domain.errors import Conflict, ValidationError
+from coordination.domain.errors import Conflict, ValidationError, as_id, as_page
 from coordination.domain.identity import Sex
 from coordination.services import persons
 from coordination.services.persons import DuplicatePerson
@@ -39,9 +39,8 @@ def search():  # type: ignore[no-untyped-def]
             born = date.fromisoformat(born_raw)
         except ValueError:
             error = "Date de naissance invalide."
-    raw_page = request.args.get("page", "")
-    page = min(int(raw_page), 10**6) if raw_page.isascii() and raw_page.isdecimal() else 1
-    result = persons.search_persons(db(), current_user, text, born, max(page, 1), 50) \
+    page = as_page(request.args.get("page"))
+    result = persons.search_persons(db(), current_user, text, born, page, 50) \
         if (text or born) and not error else None
     return render_template("persons/search.html", q=text, born=born_raw, error=error,
                            result=result), 422 if error else 200
@@ -99,8 +98,7 @@ def edit(person_id: int):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             persons.update_person(db(), current_user, person, form.person_data(),
-                                  int(form.version.data) if (form.version.data or "").isdecimal()
-                                  else None)
+                                  as_id(form.version.data))
         except ValidationError as exc:
             apply_errors(form, exc)
         except Conflict as exc:

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 
 from coordination.domain.accounts import Role
-from coordination.domain.errors import Conflict, DomainError, ValidationError
+from coordination.domain.errors import Conflict, DomainError, ValidationError, as_id, as_page
 from coordination.services import accounts, logigrammes, persons, situations
 from coordination.services.pdf import intake_summary_pdf
 from coordination.web.access import allow
@@ -22,8 +22,7 @@ CARE = (Role.COORDINATOR, Role.PARTNER)
 
 
 def _version() -> int | None:
-    raw = request.form.get("version", "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+    return as_id(request.form.get("version"))
 
 
 @bp.get("/")
@@ -31,17 +30,14 @@ def _version() -> int | None:
 def index():  # type: ignore[no-untyped-def]
     state = request.args.get("etat") or None
     mine = request.args.get("referent") == "moi"
-    raw_shared = request.args.get("partage", "")
-    shared_with = int(raw_shared) if raw_shared.isascii() and raw_shared.isdigit() \
-        and len(raw_shared) < 12 else None
+    shared_with = as_id(request.args.get("partage"))
     review_due = request.args.get("revue") == "1"
-    raw_page = request.args.get("page", "")
-    page = min(int(raw_page), 10**6) if raw_page.isascii() and raw_page.isdigit() else 1
+    page = as_page(request.args.get("page"))
     try:
         result = situations.list_situations(db(), current_user, state=state,
                                             referent=current_user.id if mine else None,
                                             shared_with=shared_with,
-                                            review_due=review_due, page=max(page, 1))
+                                            review_due=review_due, page=page)
     except ValidationError:
         flash("Filtre d'état inconnu : il a été ignoré.", "error")
         return redirect(url_for("situations.index"))
@@ -137,8 +133,9 @@ def _read_section(fields: tuple[IntakeField, ...]) -> tuple[dict[str, Any], dict
         elif spec.type == "services":
             raw = request.form.get(spec.id, "").replace(";", ",")
             parts = [p.strip() for p in raw.split(",") if p.strip()]
-            if all(p.isascii() and p.isdigit() and len(p) < 12 for p in parts):
-                typed[spec.id] = [int(p) for p in parts]
+            ids = [as_id(p) for p in parts]
+            if None not in ids:
+                typed[spec.id] = ids
             else:
                 errors[spec.id] = ["Numéros de services séparés par des virgules."]
                 typed[spec.id] = []
@@ -229,8 +226,7 @@ def fire(situation_id: int, event: str):  # type: ignore[no-untyped-def]
 @allow(Role.COORDINATOR)
 def share(situation_id: int):  # type: ignore[no-untyped-def]
     situation = situations.get_situation(db(), current_user, situation_id)
-    raw = request.form.get("organisation_id", "")
-    organisation_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+    organisation_id = as_id(request.form.get("organisation_id"))
     try:
         created = situations.share_situation(db(), current_user, situation, organisation_id)
     except DomainError as exc:

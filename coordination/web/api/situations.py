@@ -8,7 +8,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from coordination.domain.accounts import Role
-from coordination.domain.errors import ValidationError, is_id
+from coordination.domain.errors import ValidationError, as_id, is_id
 from coordination.models import Situation, TriageRecord
 from coordination.services import situations
 from coordination.web.access import allow
@@ -74,9 +74,10 @@ def _optional_int(name: str) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if not (raw.isascii() and raw.isdigit()):
+    value = as_id(raw)
+    if value is None:
         raise ValidationError({name: ["Identifiant numérique attendu."]})
-    return int(raw)
+    return value
 
 
 @bp.post("/situations")
