@@ -267,19 +267,16 @@ def logigramme() -> None:
 
 
 def _read_logigramme(path: str) -> object:
-    import yaml
+    from coordination.domain.errors import ValidationError
+    from coordination.services.logigrammes import load_yaml
 
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except OSError as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="FILE") \
-            from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise click.ClickException(f"{path}:{where} not valid YAML: "
-                                   f"{getattr(exc, 'problem', exc)}") from None
+            return load_yaml(handle.read())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="FILE") from None
+    except ValidationError as exc:
+        raise click.ClickException(f"{path}: {exc.fields['document'][0]}") from None
 
 
 @logigramme.command("validate")

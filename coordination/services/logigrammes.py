@@ -32,6 +32,18 @@ def triage_events() -> set[str]:
             if not t.required_fields and "open_rupture" not in t.guards}
 
 
+def load_yaml(text: str) -> Any:
+    """A logigramme document from YAML text; unreadable YAML is a ValidationError naming
+    the line (the admin page and the CLI show the same message)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (ligne {mark.line + 1})" if mark else ""
+        raise ValidationError({"document": [f"YAML illisible{where} : "
+                                            f"{getattr(exc, 'problem', exc)}"]}) from None
+
+
 def validate(document: Any) -> Logigramme:
     """The parsed logigramme, or LogigrammeInvalid listing every problem."""
     intake_version = document.get("intake_version") if isinstance(document, dict) else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import yaml
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
@@ -96,20 +95,13 @@ def logigramme():  # type: ignore[no-untyped-def]
     if request.method == "POST":
         source = request.form.get("document", "")
         try:
-            document = yaml.safe_load(source)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problems = [f"YAML illisible{f' (ligne {mark.line + 1})' if mark else ''} : "
-                        f"{getattr(exc, 'problem', exc)}"]
+            row = logigrammes.publish(db(), current_user, logigrammes.load_yaml(source))
+        except ValidationError as exc:
+            problems = [m for messages in exc.fields.values() for m in messages]
         else:
-            try:
-                row = logigrammes.publish(db(), current_user, document)
-            except ValidationError as exc:
-                problems = [m for messages in exc.fields.values() for m in messages]
-            else:
-                flash(f"Logigramme {row.version} publié : il sert aux prochains tris.",
-                      "success")
-                return redirect(url_for("admin.logigramme"))
+            flash(f"Logigramme {row.version} publié : il sert aux prochains tris.",
+                  "success")
+            return redirect(url_for("admin.logigramme"))
     current = logigrammes.current(db())
     # workflow_svg escapes every label it writes: the markup is ours.
     diagram = Markup(workflow_svg(COMPLEX_CASE))  # noqa: S704
