@@ -50,13 +50,14 @@ def _p(text: Any) -> Paragraph:
     return Paragraph(escape(str(text)).replace("\n", "<br/>"), _SMALL)
 
 
-def intake_summary_pdf(situation: Any, schema: IntakeSchema, labels: dict[str, str]) -> bytes:
+def intake_summary_pdf(situation: Any, schema: IntakeSchema, labels: dict[str, str],
+                       outcome_labels: dict[str, str] | None = None) -> bytes:
     """The intake summary of one situation: identity, state, answers by section, triage."""
     buffer = BytesIO()
     person = situation.person
     story: list[Any] = [
         Paragraph(f"Fiche de recueil — situation n° {situation.id}", _STYLES["Title"]),
-        _p(f"Personne : {person.display_name}, née le {person.birth_date:%d/%m/%Y} "
+        _p(f"Personne : {person.display_name}, naissance : {person.birth_date:%d/%m/%Y} "
            f"(identité {person.identity_status.label.lower()})"),
         _p(f"État : {COMPLEX_CASE.state(situation.state).label} · fiche version "
            f"{schema.version} · édité le {utcnow():%d/%m/%Y}"),
@@ -70,8 +71,10 @@ def intake_summary_pdf(situation: Any, schema: IntakeSchema, labels: dict[str, s
     if situation.triages:
         triage = situation.triages[-1]
         story.append(Paragraph("Logigramme", _STYLES["Heading3"]))
+        names = outcome_labels or {}
         story.append(_p(f"Version {triage.logigramme_version} — issue proposée : "
-                        f"{triage.proposed_outcome}, retenue : {triage.final_outcome}"
+                        f"{names.get(triage.proposed_outcome, triage.proposed_outcome)}, "
+                        f"retenue : {names.get(triage.final_outcome, triage.final_outcome)}"
                         + (f" (motif : {triage.override_reason})"
                            if triage.override_reason else "")))
         rows = [[_p(step["question"]), _p("oui" if step["result"] else "non")]

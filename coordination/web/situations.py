@@ -178,7 +178,10 @@ def _answer_labels(schema: IntakeSchema, answers: dict[str, Any]) -> dict[str, s
 def intake_pdf(situation_id: int):  # type: ignore[no-untyped-def]
     situation = situations.get_situation(db(), current_user, situation_id, detail="pdf")
     schema = load_schema(situation.intake_version)
-    pdf = intake_summary_pdf(situation, schema, _answer_labels(schema, situation.intake_answers))
+    triage = situation.triages[-1] if situation.triages else None
+    used = logigrammes.version(db(), triage.logigramme_version) if triage else None
+    pdf = intake_summary_pdf(situation, schema, _answer_labels(schema, situation.intake_answers),
+                             {k: o.label for k, o in used.outcomes.items()} if used else None)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="fiche-de-recueil-{situation.id}.pdf"'})
 

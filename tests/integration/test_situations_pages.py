@@ -175,3 +175,38 @@ def test_the_list_filters_by_state_and_by_shared_organisation(coordinator, situa
     post(coordinator, f"{situation_path}/partages", situation_path, organisation_id=str(csapa))
     assert link in coordinator.get(f"/situations/?partage={csapa}").get_data(as_text=True)
     assert coordinator.get("/situations/?etat=nimportequoi").status_code == 302
+
+
+def test_the_pdf_names_the_triage_outcomes_in_words(coordinator, situation_path, db_session):
+    from sqlalchemy import select
+
+    from coordination.models import Situation, User
+    from coordination.services import situations
+    from tests.integration.test_situations_api import COMPLETE_INTAKE
+
+    situation = db_session.get(Situation, int(situation_path.rsplit("/", 1)[1]))
+    alice = db_session.scalar(select(User).where(User.email == "alice@dac11.test"))
+    situations.save_intake(db_session, alice, situation, COMPLETE_INTAKE, None)
+    situations.fire_event(db_session, alice, situation, "submit_for_triage")
+    situations.run_triage(db_session, alice, situation)
+    response = coordinator.get(f"{situation_path}/fiche-de-recueil.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    text = _pdf_text(response.data)
+    assert "prochaine r" in text and "retenue : meeting" not in text  # words, not the id
+
+
+def _pdf_text(data: bytes) -> str:
+    """The page content streams of a ReportLab PDF (ASCII85 + Flate), decoded."""
+    import base64
+    import re
+    import zlib
+
+    chunks = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        try:
+            raw = base64.a85decode(stream.strip(), adobe=True) if stream.strip().endswith(
+                b"~>") else stream
+            chunks.append(zlib.decompress(raw).decode("latin-1"))
+        except (ValueError, zlib.error):
+            continue
+    return "".join(chunks)
