@@ -9,10 +9,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import directory, foundation, persons, workflow
+from benchmarks import calls, directory, foundation, persons, workflow
 from benchmarks.harness import Result
 
-SUITES = [foundation, persons, workflow, directory]
+SUITES = [foundation, persons, workflow, directory, calls]
 
 
 def main() -> int:

@@ -184,6 +184,13 @@ def get_service(session: Session, service_id: int) -> DirectoryService:
     return service
 
 
+def get_services(session: Session, ids: list[int]) -> list[DirectoryService]:
+    """These services, in the order given (absent ids are left out)."""
+    found = {s.id: s for s in session.scalars(
+        select(DirectoryService).where(DirectoryService.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
 def unknown_ids(session: Session, ids: list[int]) -> list[int]:
     """Which of these service ids the directory does not hold (intake "current supports")."""
     known = set(session.scalars(select(DirectoryService.id).where(

@@ -187,3 +187,20 @@ class Auth:
 @pytest.fixture
 def auth(client) -> Auth:
     return Auth(client)
+
+
+def pdf_text(data: bytes) -> str:
+    """The page content streams of a ReportLab PDF (ASCII85 + Flate), decoded."""
+    import base64
+    import re
+    import zlib
+
+    chunks = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        try:
+            raw = base64.a85decode(stream.strip(), adobe=True) if stream.strip().endswith(
+                b"~>") else stream
+            chunks.append(zlib.decompress(raw).decode("latin-1"))
+        except (ValueError, zlib.error):
+            continue
+    return "".join(chunks)

@@ -9,6 +9,7 @@ from coordination.models.accounts import (
     UserRole,
 )
 from coordination.models.audit import AuditEvent
+from coordination.models.calls import Call, CallMotive, CallMotiveChoice, CallOrientation
 from coordination.models.persons import ConsentRecord, IdentityStatusChange, Person, PersonMerge
 from coordination.models.situations import (
     LogigrammeVersion,
@@ -22,6 +23,10 @@ from directory.models import Commune, CurationTask, DirectoryService, ServedComm
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "Call",
+    "CallMotive",
+    "CallMotiveChoice",
+    "CallOrientation",
     "Commune",
     "CurationTask",
     "DirectoryService",

@@ -22,7 +22,9 @@ class Situation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
-    origin_call_id: Mapped[int | None]  # the call module adds its table and link
+    origin_call_id: Mapped[int | None] = mapped_column(
+        # calls also point at situations: the cycle is broken by adding this one last
+        ForeignKey("calls.id", use_alter=True), index=True)
     requester: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(32), default="draft")
     state_before_rupture: Mapped[str | None] = mapped_column(String(32))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,13 +12,14 @@ from coordination.db import utcnow
 from coordination.domain.accounts import Role
 from coordination.models import (
     AuditEvent,
+    Call,
     LoginThrottle,
     Organisation,
     Situation,
     User,
     UserRole,
 )
-from coordination.services import audit, policy
+from coordination.services import audit, calls, policy
 from coordination.workflows.complex_case import COMPLEX_CASE
 
 
@@ -35,11 +36,16 @@ class Dashboard:
     situations_by_state: list[tuple[str, str, int]] = field(default_factory=list)
     my_worklist: list[Situation] = field(default_factory=list)
     shared_with_me: list[Situation] = field(default_factory=list)
+    callbacks: list[Call] = field(default_factory=list)
+    calls_today: int = 0
 
 
-def for_user(session: Session, user: User) -> Dashboard:
+def for_user(session: Session, user: User, zone: tzinfo = calls.PARIS) -> Dashboard:
     board = Dashboard(user=user)
     today = date.today()
+    if policy.can_take_calls(user):
+        board.callbacks = calls.due_callbacks(session, user, zone=zone)
+        board.calls_today = calls.count_today(session, user, zone=zone)
     if user.has_role(Role.COORDINATOR):
         counts = dict(session.execute(select(Situation.state, func.count())
                                       .group_by(Situation.state)).all())

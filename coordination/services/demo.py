@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -123,7 +124,88 @@ DEMO_INTAKE = {
 }
 
 
-def _load_demo_situations(session: Session, coordinator: User) -> None:
+# (days ago, hour, minute, caller, role, organisation, phone, type, motives, person, outcome,
+#  services searched for the orientation, callback in hours from the call, notes)
+DEMO_CALLS: list[tuple[Any, ...]] = [
+    (9, 9, 12, "Dr Anne Pujol", "Médecin généraliste", "Cabinet médical de la Bastide",
+     "04 68 25 11 20", "professional", ["complex_situation", "hospital_discharge"],
+     "LEFEVRE", "information", [], None,
+     "Patient sorti du CH sans rendez-vous de suivi, alcool, expulsion annoncée."),
+    (9, 10, 40, "Sylvie Roques", "Fille", None, "06 12 45 78 90", "family",
+     ["caregiver_support", "psychiatric_care"], None, "orientation", ["CMP"], None,
+     "Mère de 74 ans, idées délirantes depuis un mois, refuse de consulter."),
+    (8, 14, 5, "Karim Haddad", "Assistant de service social", "CCAS de Narbonne",
+     "04 68 90 30 30", "professional", ["housing", "addiction"], None, "orientation",
+     ["CHRS", "CSAPA"], None, "Homme de 45 ans à la rue, alcool, demande d'hébergement."),
+    (7, 11, 30, "anonyme", None, None, None, "person", ["addiction"], None, "orientation",
+     ["CAARUD"], None, "Cherche un lieu pour du matériel de réduction des risques."),
+    (6, 16, 20, "Dr Paul Sabatier", "Psychiatre", "Centre hospitalier de Carcassonne",
+     "04 68 24 24 24", "professional", ["hospital_discharge"], "BENALI", "information", [],
+     None, "Sortie prévue sous 8 jours, demande d'un relais CSAPA."),
+    (5, 9, 45, "Marion Cathala", "Infirmière", "CSAPA de l'Aude", "04 68 47 33 90",
+     "professional", ["ongoing_follow_up"], None, "information", [], 48,
+     "Point sur une situation suivie : rappeler après la réunion d'équipe."),
+    (4, 15, 0, "Jean Bonnafous", "Voisin", None, "06 70 11 22 33", "family", ["crisis"],
+     None, "emergency_redirect", [], None, "Menaces suicidaires : orienté vers le 15."),
+    (3, 10, 15, "Dr Anne Pujol", "Médecin généraliste", "Cabinet médical de la Bastide",
+     "04 68 25 11 20", "professional", ["orientation"], None, "orientation", ["CMP"], None,
+     "Adolescent de 16 ans, repli et cannabis : quel CMP ?"),
+    (2, 11, 50, "Nadia Ferrand", "Mandataire judiciaire", "ATDI de l'Aude",
+     "04 68 11 50 50", "professional", ["rights_resources", "housing"], None, "information",
+     [], None, "Droits AAH suspendus, question sur la domiciliation."),
+    (1, 9, 5, "Sylvie Roques", "Fille", None, "06 12 45 78 90", "family",
+     ["caregiver_support"], None, "information", [], 4,
+     "Le rendez-vous CMP est dans trois semaines, la fille est épuisée."),
+    (0, 8, 50, "Fabien Escande", "Éducateur", "SIAO 11", "04 68 72 40 00", "professional",
+     ["housing", "complex_situation"], "GARCIA", "information", [], 6,
+     "Hébergée chez un tiers, rupture de droits : veut une réunion de concertation."),
+    (0, 9, 35, "Dr Claire Vidal", "Médecin généraliste", "Maison de santé de Limoux",
+     "04 68 31 02 02", "professional", ["psychiatric_care", "addiction"], None,
+     "orientation", ["CSAPA", "CMP"], None,
+     "Double diagnostic, patient ambivalent : coordonnées CSAPA et CMP envoyées."),
+]
+
+
+def _load_demo_calls(session: Session, coordinator: User) -> dict[str, int]:
+    """A fortnight of calls on the single number; returns the origin call of each demo
+    situation (by person)."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from coordination.models import Call, Person
+    from coordination.services import calls
+    from directory import services as directory_services
+
+    if session.scalar(select(Call.id).limit(1)) is not None:
+        return {}
+    zone = ZoneInfo("Europe/Paris")
+    people = {p.birth_name: p for p in session.scalars(select(Person))}
+    today = datetime.now(zone).date()
+    origins: dict[str, int] = {}
+    for (days_ago, hour, minute, name, role, organisation, phone, caller_type, motives,
+         person, outcome, searched, callback_hours, notes) in DEMO_CALLS:
+        received = datetime.combine(today - timedelta(days=days_ago), time(hour, minute),
+                                    tzinfo=zone)
+        if received > datetime.now(zone):
+            received = datetime.now(zone) - timedelta(minutes=5)
+        services = [found.id for word in searched for found, _ in directory_services.search(
+            session, directory_services.SearchQuery(q=word, per_page=1)).items]
+        call = calls.log_call(session, coordinator, {
+            "received_at": received, "caller_name": name, "caller_role": role,
+            "caller_organisation": organisation, "caller_phone": phone,
+            "caller_type": caller_type, "motives": motives,
+            "person_id": people[person].id if person else None, "outcome": outcome,
+            "service_ids": services, "notes": notes,
+            "duration_seconds": 120 + (hour * 37 + minute * 11) % 600,
+            "callback_due_at": received + timedelta(hours=callback_hours)
+            if callback_hours else None}, zone=zone)
+        if person and person not in origins:
+            origins[person] = call.id
+    return origins
+
+
+def _load_demo_situations(session: Session, coordinator: User,
+                          origin_calls: dict[str, int]) -> None:
     from coordination.models import Person, Situation
     from coordination.services import situations
 
@@ -131,8 +213,9 @@ def _load_demo_situations(session: Session, coordinator: User) -> None:
         return
     people = {p.birth_name: p for p in session.scalars(select(Person))}
     requester = {"name": "Dr Anne Pujol", "role": "médecin généraliste"}
-    # Mr Lefevre: the main journey, triaged to the next partner meeting.
-    lefevre = situations.open_situation(session, coordinator, people["LEFEVRE"].id, requester)
+    # Mr Lefevre: the main journey, opened from the GP's call, triaged to the next meeting.
+    lefevre = situations.open_situation(session, coordinator, people["LEFEVRE"].id, requester,
+                                        call_id=origin_calls.get("LEFEVRE"))
     situations.save_intake(session, coordinator, lefevre, DEMO_INTAKE, None)
     situations.fire_event(session, coordinator, lefevre, "submit_for_triage")
     situations.run_triage(session, coordinator, lefevre)
@@ -180,5 +263,5 @@ def load_demo(session: Session) -> list[DemoAccount]:
                 roles=spec.roles, password=DEMO_PASSWORD)
     coordinator = session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0].email))
     _load_demo_persons(session, coordinator)
-    _load_demo_situations(session, coordinator)
+    _load_demo_situations(session, coordinator, _load_demo_calls(session, coordinator))
     return list(DEMO_ACCOUNTS)

@@ -83,3 +83,66 @@ def intake_summary_pdf(situation: Any, schema: IntakeSchema, labels: dict[str, s
     _document(buffer, f"Fiche de recueil {situation.id}").build(
         story, onFirstPage=_footer, onLaterPages=_footer)
     return buffer.getvalue()
+
+
+_SHEET_FOOTER = ("Informations de l'annuaire partagé du territoire : appelez le service "
+                 "avant de vous déplacer, horaires et délais peuvent changer.")
+
+
+def orientation_sheet_pdf(call: Any, services: list[Any], organisation_name: str,
+                          zone: Any) -> bytes:
+    """The sheet handed or sent to a caller: the services proposed, how to reach them.
+    It names the caller, never the person concerned nor any health information."""
+    from directory.categories import BY_CODE
+
+    buffer = BytesIO()
+    generated = utcnow().astimezone(zone)
+    story: list[Any] = [
+        Paragraph("Fiche d'orientation", _STYLES["Title"]),
+        _p(f"Remise par {organisation_name} à {call.caller_name}"
+           + (f" ({call.caller_organisation_name})" if call.caller_organisation_name else "")
+           + f", suite à l'appel du {call.received_at.astimezone(zone):%d/%m/%Y à %H:%M}."),
+        _p(f"Document édité le {generated:%d/%m/%Y à %H:%M}."),
+        Spacer(1, 4 * mm),
+    ]
+    width = A4[0] - 36 * mm
+    for number, service in enumerate(services, start=1):
+        category = BY_CODE[service.category].label if service.category in BY_CODE \
+            else service.category
+        story.append(Paragraph(f"{number}. {escape(service.name)}", _STYLES["Heading3"]))
+        commune = service.commune.name if service.commune else ""
+        rows = [["Type", category]]
+        if service.organisation_name and service.organisation_name != service.name:
+            rows.append(["Structure", service.organisation_name])
+        address = ", ".join(p for p in (service.address,
+                                        f"{service.postcode or ''} {commune}".strip()) if p)
+        for label, value in (
+                ("Adresse", address),
+                ("Téléphone", " · ".join(
+                    p.get("number", "") + (f" ({p['label']})" if p.get("label") else "")
+                    for p in service.phones or [])),
+                ("E-mail", service.email), ("Site", service.website),
+                ("Horaires", service.opening_hours),
+                ("Conditions d'accès", service.conditions),
+                ("Délai d'attente", f"environ {service.waiting_days} jours (signalé le "
+                                    f"{service.waiting_reported_on:%d/%m/%Y})"
+                 if service.waiting_days is not None and service.waiting_reported_on
+                 else None),
+                ("Vérifié le", f"{service.last_verified_on:%d/%m/%Y}"
+                 if service.last_verified_on else None)):
+            if value:
+                rows.append([label, value])
+        story.append(_table([[_p(a), _p(b)] for a, b in rows], [width * 0.25, width * 0.75]))
+    story += [Spacer(1, 6 * mm), _p(_SHEET_FOOTER)]
+
+    def footer(canvas: Any, document: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7.5)
+        canvas.drawString(18 * mm, 10 * mm, f"{organisation_name} — fiche d'orientation, "
+                                            f"appel n° {call.id}")
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"page {document.page}")
+        canvas.restoreState()
+
+    _document(buffer, "Fiche d'orientation").build(story, onFirstPage=footer,
+                                                   onLaterPages=footer)
+    return buffer.getvalue()

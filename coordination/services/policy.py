@@ -73,3 +73,21 @@ def situation_visibility_clause(user: User) -> ColumnElement[bool]:
         rule = and_(rule, active(ConsentKind.CONSENT,
                                  ConsentRecord.organisation_id == user.organisation_id))
     return rule
+
+
+# --- calls, configuration, activity --------------------------------------------------------
+
+def can_take_calls(user: User) -> bool:
+    """The single number is answered by the DAC's coordinators; a call belongs to the
+    organisation that answered it."""
+    return user.has_role(Role.COORDINATOR)
+
+
+def can_configure(user: User) -> bool:
+    """Reference lists (call motives, logigramme versions) are the administrators'."""
+    return user.has_role(Role.ADMIN)
+
+
+def can_read_activity(user: User) -> bool:
+    """Managers read counts of their organisation's activity, never names."""
+    return user.has_role(Role.MANAGER, Role.COORDINATOR)

@@ -95,32 +95,55 @@ REQUESTER_FIELDS = ("name", "role", "organisation", "phone")
 
 def open_situation(session: Session, actor: User, person_id: Any,
                    requester: Mapping[str, Any] | None = None,
-                   call_id: int | None = None) -> Situation:
+                   call_id: Any = None) -> Situation:
+    """Open a situation for a person; from a logged call, the caller becomes the requester
+    (fields given in `requester` win) and the call is marked as having opened it."""
+    from coordination.services import calls
+
     if not policy.can_work_on_situations(actor):
         raise NotFound()
+    errors: dict[str, list[str]] = {}
+    call = None
+    if call_id is not None:
+        try:
+            call = calls.get_call(session, actor, int(call_id)) if is_id(call_id) else None
+        except NotFound:
+            call = None
+        if call is None:
+            errors["call_id"] = ["Appel introuvable."]
+        elif call.situation_id is not None:
+            errors["call_id"] = [f"Cet appel est déjà lié à la situation n° {call.situation_id}."]
+    if person_id is None and call is not None and call.person_id is not None:
+        person_id = call.person_id
+    person = None
     if not is_id(person_id):
-        raise ValidationError({"person_id": ["Identifiant de personne attendu."]})
-    try:
-        person = persons.get_person(session, actor, person_id)
-    except NotFound:
-        raise ValidationError({"person_id": ["Personne introuvable."]}) from None
-    requester = dict(requester or {})
+        errors["person_id"] = ["Identifiant de personne attendu."]
+    else:
+        try:
+            person = persons.get_person(session, actor, person_id)
+        except NotFound:
+            errors["person_id"] = ["Personne introuvable."]
+    requester = {**(calls.requester_from(call) if call else {}), **dict(requester or {})}
     unknown = set(requester) - set(REQUESTER_FIELDS)
     if unknown or not all(isinstance(v, str) for v in requester.values()):
-        raise ValidationError({"requester": ["Objet attendu avec : "
-                                             + ", ".join(REQUESTER_FIELDS) + " (texte)."]})
+        errors["requester"] = ["Objet attendu avec : " + ", ".join(REQUESTER_FIELDS)
+                               + " (texte)."]
+    if errors or person is None:
+        raise ValidationError(errors)
     answers = {f"requester_{key}": value for key, value in requester.items()
                if value and key in ("name", "organisation", "phone")}
-    situation = Situation(person_id=person.id, origin_call_id=call_id, requester=requester,
-                          state=COMPLEX_CASE.initial, intake_version=CURRENT_VERSION,
-                          intake_answers=answers, referent_user_id=actor.id,
-                          created_by_user_id=actor.id)
+    situation = Situation(person_id=person.id, origin_call_id=call.id if call else None,
+                          requester=requester, state=COMPLEX_CASE.initial,
+                          intake_version=CURRENT_VERSION, intake_answers=answers,
+                          referent_user_id=actor.id, created_by_user_id=actor.id)
     session.add(situation)
     session.flush()
     situation.shares.append(SituationShare(organisation_id=actor.organisation_id,
                                            shared_by_user_id=actor.id))
     situation.history.append(TransitionRecord(occurred_at=utcnow(), event="open", from_state="",
                                               to_state=situation.state, user_id=actor.id))
+    if call is not None:
+        calls.link_situation(session, call, situation)
     session.commit()
     return situation
 

@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
         admin,
         api,
         auth,
+        calls,
         context,
         dashboard,
         errors,
@@ -56,6 +57,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(persons.bp)
     app.register_blueprint(situations.bp)
+    app.register_blueprint(calls.bp)
     from directory import web as directory_web
 
     app.register_blueprint(directory_web.bp)
@@ -93,6 +95,10 @@ def navigation_for(user: object) -> list[tuple[str, str]]:
     if not getattr(user, "is_authenticated", False):
         return []
     items = [("dashboard.home", "Tableau de bord")]
+    if user.has_role(Role.COORDINATOR):  # type: ignore[attr-defined]
+        items += [("calls.new", "Nouvel appel"), ("calls.journal", "Appels")]
+    elif user.has_role(Role.MANAGER):  # type: ignore[attr-defined]
+        items.append(("calls.activity", "Activité du numéro unique"))
     if user.has_role(Role.COORDINATOR, Role.PARTNER):  # type: ignore[attr-defined]
         items.append(("situations.index", "Situations"))
     if user.has_role(Role.COORDINATOR, Role.ADMIN):  # type: ignore[attr-defined]
@@ -101,6 +107,7 @@ def navigation_for(user: object) -> list[tuple[str, str]]:
     if user.has_role(Role.ADMIN):  # type: ignore[attr-defined]
         items += [("admin.organisations", "Organisations"), ("admin.users", "Comptes"),
                   ("persons.merges", "Fusions"), ("admin.logigramme", "Logigramme"),
+                  ("admin.call_motives", "Motifs d'appel"),
                   ("directory.tasks", "Signalements annuaire"),
                   ("admin.audit", "Journal d'audit")]
     items.append(("auth.account", "Mon compte"))

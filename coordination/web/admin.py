@@ -8,10 +8,16 @@ from markupsafe import Markup
 
 from coordination.domain.accounts import OrganisationType, Role
 from coordination.domain.errors import ValidationError
-from coordination.services import accounts, audit, logigrammes, situations
+from coordination.services import accounts, audit, calls, logigrammes, situations
 from coordination.web.access import allow
 from coordination.web.context import db
-from coordination.web.forms import ConfirmForm, OrganisationForm, UserForm, apply_errors
+from coordination.web.forms import (
+    CallMotiveForm,
+    ConfirmForm,
+    OrganisationForm,
+    UserForm,
+    apply_errors,
+)
 from coordination.workflows.complex_case import COMPLEX_CASE
 from coordination.workflows.diagram import workflow_svg
 
@@ -110,3 +116,32 @@ def logigramme():  # type: ignore[no-untyped-def]
                            source=source, workflow=COMPLEX_CASE,
                            mermaid=situations.ENGINE.mermaid(),
                            diagram=diagram), 422 if problems else 200
+
+
+@bp.route("/motifs-appel", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def call_motives():  # type: ignore[no-untyped-def]
+    form = CallMotiveForm()
+    if form.validate_on_submit():
+        try:
+            motive = calls.add_motive(db(), current_user, form.code.data or "",
+                                      form.label.data or "")
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash(f"Motif « {motive.label} » ajouté.", "success")
+            return redirect(url_for("admin.call_motives"))
+    return render_template("admin/call_motives.html", form=form, toggle=ConfirmForm(),
+                           motives=calls.motives(db(), active_only=False)), \
+        422 if form.errors else 200
+
+
+@bp.post("/motifs-appel/<code>")
+@allow(Role.ADMIN)
+def toggle_call_motive(code: str):  # type: ignore[no-untyped-def]
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        motive = calls.set_motive_active(db(), current_user, code, bool(form.enabled.data))
+        flash(f"Motif « {motive.label} » " + ("proposé à nouveau." if motive.is_active
+                                              else "retiré de l'écran d'appel."), "success")
+    return redirect(url_for("admin.call_motives"))

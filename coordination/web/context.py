@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
@@ -15,6 +16,11 @@ log = logging.getLogger(__name__)
 
 def settings() -> Settings:
     return current_app.extensions["coordination.settings"]
+
+
+def local_zone() -> ZoneInfo:
+    """The deployment's time zone: what "today" and a typed time mean."""
+    return ZoneInfo(settings().timezone)
 
 
 def db() -> Session:

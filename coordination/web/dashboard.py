@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
+from coordination.db import utcnow
 from coordination.services import dashboards
 from coordination.web.access import allow
-from coordination.web.context import db
+from coordination.web.context import db, local_zone
 
 bp = Blueprint("dashboard", __name__)
 
@@ -15,4 +16,5 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/")
 @allow()
 def home():  # type: ignore[no-untyped-def]
-    return render_template("dashboard/home.html", board=dashboards.for_user(db(), current_user))
+    board = dashboards.for_user(db(), current_user, local_zone())
+    return render_template("dashboard/home.html", board=board, now=utcnow())

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -19,6 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordination.domain.accounts import OrganisationType, Role
+from coordination.domain.calls import CallerType, CallOutcome, Channel
 from coordination.domain.consent import INFORMATION_METHODS
 from coordination.domain.errors import ValidationError
 from coordination.domain.identity import IdentityStatus, LegalProtection, Sex
@@ -180,3 +182,79 @@ class MergeForm(Form):
     survivor_id = RadioField("Fiche à conserver", coerce=int, choices=[])
     reason = StringField("Pourquoi ces deux fiches sont la même personne",
                          validators=[DataRequired(REQUIRED), Length(max=500)])
+
+
+# --- calls -------------------------------------------------------------------------------------
+
+class CallForm(Form):
+    """The call screen: every field on one screen, in the order a call unfolds."""
+
+    caller_name = StringField("Appelant", validators=[Length(max=200)],
+                              render_kw={"autofocus": True, "list": "known-callers",
+                                         "autocomplete": "off"})
+    caller_phone = StringField("Téléphone", validators=[Length(max=30)],
+                               render_kw={"type": "tel", "autocomplete": "off"})
+    caller_type = RadioField("Qui appelle ?", choices=_choices(CallerType),
+                             default=CallerType.PROFESSIONAL.value)
+    caller_role = StringField("Fonction", validators=[Length(max=120)],
+                              render_kw={"list": "known-roles"})
+    caller_organisation = StringField("Structure", validators=[Length(max=200)],
+                                      render_kw={"list": "known-organisations",
+                                                 "autocomplete": "off"})
+    motives = MultiCheckboxField("Motif(s) de l'appel", choices=[])
+    person_label = StringField("Personne concernée (si elle est nommée : nom, âge, commune)",
+                               validators=[Length(max=200)])
+    person_id = HiddenField()
+    outcome = RadioField("Suite donnée", choices=_choices(CallOutcome),
+                         default=CallOutcome.INFORMATION.value)
+    service_query = StringField("Chercher un service dans l'annuaire",
+                                render_kw={"type": "search", "autocomplete": "off"})
+    service_ids = MultiCheckboxField("Services proposés à l'appelant", coerce=int, choices=[],
+                                     validate_choice=False)
+    situation_id = StringField("N° de la situation existante", validators=[Length(max=12)],
+                               render_kw={"inputmode": "numeric"})
+    callback_due_at = DateTimeLocalField("Rappeler le", validators=[Optional()],
+                                         format="%Y-%m-%dT%H:%M")
+    notes = TextAreaField("Notes", validators=[Length(max=5000)], render_kw={"rows": 3})
+    received_at = DateTimeLocalField("Reçu le", validators=[Optional()],
+                                     format="%Y-%m-%dT%H:%M")
+    channel = SelectField("Canal", choices=_choices(Channel), default=Channel.PHONE.value)
+    duration = StringField("Durée (min:s)", validators=[Length(max=8)],
+                           render_kw={"inputmode": "numeric", "data-call-timer": "1",
+                                      "autocomplete": "off"})
+
+    def call_data(self, zone: object) -> dict[str, object]:
+        received = self.received_at.data
+        due = self.callback_due_at.data
+        return {
+            "caller_name": self.caller_name.data, "caller_phone": self.caller_phone.data,
+            "caller_type": self.caller_type.data, "caller_role": self.caller_role.data,
+            "caller_organisation": self.caller_organisation.data,
+            "motives": list(self.motives.data or []),
+            "person_label": self.person_label.data,
+            "person_id": _int_or_none(self.person_id.data),
+            "outcome": self.outcome.data, "service_ids": list(self.service_ids.data or []),
+            "situation_id": _situation_number(self.situation_id.data),
+            "callback_due_at": due.replace(tzinfo=zone) if due else None,  # type: ignore[arg-type]
+            "notes": self.notes.data, "channel": self.channel.data,
+            "received_at": received.replace(tzinfo=zone) if received else None,  # type: ignore[arg-type]
+            "duration": self.duration.data or "",
+        }
+
+
+def _situation_number(text: str | None) -> object:
+    text = (text or "").strip().lstrip("n°º ").strip()
+    if not text:
+        return None
+    return int(text) if text.isdigit() and len(text) < 12 else text
+
+
+class CallbackForm(Form):
+    note = TextAreaField("Ce qui a été dit au rappel", validators=[Optional(), Length(max=2000)],
+                         render_kw={"rows": 2})
+
+
+class CallMotiveForm(Form):
+    code = StringField("Code (minuscules, sans espace)", validators=[DataRequired(REQUIRED),
+                                                                     Length(max=40)])
+    label = StringField("Libellé", validators=[DataRequired(REQUIRED), Length(max=120)])

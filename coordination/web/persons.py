@@ -8,9 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from coordination.domain.accounts import Role
-from coordination.domain.errors import Conflict, ValidationError, as_id, as_page
+from coordination.domain.errors import Conflict, NotFound, ValidationError, as_id, as_page
 from coordination.domain.identity import Sex
-from coordination.services import persons
+from coordination.services import calls, persons
 from coordination.services.persons import DuplicatePerson
 from coordination.web.access import allow
 from coordination.web.context import db
@@ -43,7 +43,19 @@ def search():  # type: ignore[no-untyped-def]
     result = persons.search_persons(db(), current_user, text, born, page, 50) \
         if (text or born) and not error else None
     return render_template("persons/search.html", q=text, born=born_raw, error=error,
-                           result=result), 422 if error else 200
+                           result=result, from_call=_from_call()), 422 if error else 200
+
+
+def _from_call():  # type: ignore[no-untyped-def]
+    """The call a coordinator is opening a situation from (`?appel=`), carried from the
+    person search to the person's page; None when absent or not theirs."""
+    call_id = as_id(request.args.get("appel"))
+    if call_id is None or not current_user.has_role(Role.COORDINATOR):
+        return None
+    try:
+        return calls.get_call(db(), current_user, call_id)
+    except NotFound:
+        return None
 
 
 @bp.route("/nouvelle", methods=["GET", "POST"])
@@ -62,7 +74,8 @@ def create():  # type: ignore[no-untyped-def]
             apply_errors(form, exc)
         else:
             flash(f"Personne {person.display_name} enregistrée.", "success")
-            return redirect(url_for("persons.show", person_id=person.id))
+            return redirect(url_for("persons.show", person_id=person.id,
+                                    appel=as_id(request.args.get("appel"))))
     status = 409 if candidates else (422 if form.errors else 200)
     return render_template("persons/form.html", form=form, candidates=candidates,
                            person=None, sex_labels=SEX_LABELS), status
@@ -84,6 +97,8 @@ def show(person_id: int):  # type: ignore[no-untyped-def]
         consent_forms[kind] = form
     return render_template("persons/show.html", overview=overview, person=overview.person,
                            consent_forms=consent_forms, revoke=RevokeForm(),
+                           from_call=_from_call(),
+                           calls=calls.person_calls(db(), current_user, overview.person),
                            can_edit=current_user.has_role(Role.COORDINATOR))
 
 

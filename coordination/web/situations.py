@@ -54,7 +54,8 @@ def open_for_person(person_id: int):  # type: ignore[no-untyped-def]
     requester = {key: request.form.get(f"requester_{key}", "").strip()
                  for key in situations.REQUESTER_FIELDS}
     situation = situations.open_situation(db(), current_user, person_id,
-                                          {k: v for k, v in requester.items() if v})
+                                          {k: v for k, v in requester.items() if v},
+                                          call_id=as_id(request.form.get("call_id")))
     flash("Situation ouverte : complétez la fiche de recueil.", "success")
     return redirect(url_for("situations.intake", situation_id=situation.id))
 

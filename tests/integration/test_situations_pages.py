@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from coordination.models import Situation
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, pdf_text
 
 PERSON = {"birth_name": "LEFEVRE", "birth_first_names": "Jean Pierre",
           "birth_date": "1971-03-04", "sex": "M", "identity_status": "provisoire",
@@ -191,22 +191,5 @@ def test_the_pdf_names_the_triage_outcomes_in_words(coordinator, situation_path,
     situations.run_triage(db_session, alice, situation)
     response = coordinator.get(f"{situation_path}/fiche-de-recueil.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
-    text = _pdf_text(response.data)
+    text = pdf_text(response.data)
     assert "prochaine r" in text and "retenue : meeting" not in text  # words, not the id
-
-
-def _pdf_text(data: bytes) -> str:
-    """The page content streams of a ReportLab PDF (ASCII85 + Flate), decoded."""
-    import base64
-    import re
-    import zlib
-
-    chunks = []
-    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
-        try:
-            raw = base64.a85decode(stream.strip(), adobe=True) if stream.strip().endswith(
-                b"~>") else stream
-            chunks.append(zlib.decompress(raw).decode("latin-1"))
-        except (ValueError, zlib.error):
-            continue
-    return "".join(chunks)

@@ -12,3 +12,111 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// The call screen: running timer, known callers, directory search in place, Ctrl+Enter.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("call-form");
+  if (!form) return;
+  const save = form.querySelector('button[name="enregistrer"]:not(.visually-hidden)');
+
+  // Duration: counts from the screen's opening until the coordinator types a value.
+  const duration = form.querySelector("[data-call-timer]");
+  if (duration && !duration.value) {
+    const started = Date.now();
+    let touched = false;
+    duration.addEventListener("input", () => { touched = true; });
+    const tick = () => {
+      if (touched) return;
+      const seconds = Math.floor((Date.now() - started) / 1000);
+      duration.value = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+    };
+    tick();
+    window.setInterval(tick, 1000);
+  }
+
+  // Known callers: a recognised phone number or name fills the fields still empty.
+  const status = document.getElementById("caller-recognised");
+  const fill = (caller) => {
+    const set = (name, value) => {
+      const input = form.elements[name];
+      if (input && value && !input.value) input.value = value;
+    };
+    set("caller_name", caller.name);
+    set("caller_phone", caller.phone);
+    set("caller_role", caller.role);
+    set("caller_organisation", caller.organisation);
+    const type = form.querySelector(`input[name="caller_type"][value="${caller.type}"]`);
+    if (type) type.checked = true;
+    if (status) {
+      status.textContent = `Appelant connu : ${caller.name}` +
+        (caller.organisation ? `, ${caller.organisation}` : "") +
+        ` (${caller.calls} appel(s), le dernier le ${caller.last_call}).`;
+    }
+  };
+  const lookUp = async (params) => {
+    const response = await fetch(`${form.action.replace(/nouveau$/, "appelants")}?${params}`,
+      { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!response.ok) return;
+    const body = await response.json();
+    if (body.items.length) fill(body.items[0]);
+  };
+  const phone = form.elements.caller_phone;
+  if (phone) {
+    phone.addEventListener("change", () => {
+      if (phone.value.replace(/\D/g, "").length >= 8) {
+        lookUp(new URLSearchParams({ telephone: phone.value }));
+      }
+    });
+  }
+  const name = form.elements.caller_name;
+  const callerList = document.getElementById("known-callers");
+  if (name && callerList) {
+    name.addEventListener("change", () => {
+      const known = Array.from(callerList.options).some((o) => o.value === name.value);
+      if (known) lookUp(new URLSearchParams({ q: name.value }));
+    });
+  }
+
+  // Directory search without leaving the call: results become checkboxes to tick.
+  const query = form.elements.service_query;
+  const searchButton = form.querySelector("[data-directory-search]");
+  const chosen = document.getElementById("chosen-services");
+  const results = document.getElementById("directory-results");
+  const search = async () => {
+    if (!query.value.trim()) return;
+    const orientation = form.querySelector('input[name="outcome"][value="orientation"]');
+    if (orientation) orientation.checked = true;
+    const url = `${form.action.replace(/nouveau$/, "services")}?${new URLSearchParams({ q: query.value })}`;
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const kept = Array.from(chosen.querySelectorAll("input:checked")).map((i) => i.closest("li"));
+    chosen.replaceChildren(...kept);
+    const template = document.createElement("template");
+    template.innerHTML = await response.text();
+    const known = new Set(kept.map((li) => li.querySelector("input").value));
+    template.content.querySelectorAll("li").forEach((li) => {
+      const input = li.querySelector("input");
+      if (!input || !known.has(input.value)) chosen.append(li);
+    });
+    results.textContent = "";
+    const first = chosen.querySelector("input:not(:checked)");
+    if (first) first.focus();
+  };
+  if (query && searchButton && chosen) {
+    searchButton.addEventListener("click", (event) => { event.preventDefault(); search(); });
+    query.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") { event.preventDefault(); search(); }
+    });
+  }
+
+  // Ctrl+Enter saves from the notes (Enter alone there starts a new line).
+  const notes = form.elements.notes;
+  if (notes && save) {
+    notes.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        form.requestSubmit(save);
+      }
+    });
+  }
+});
