@@ -92,7 +92,7 @@ class WorkflowEngine:
         for name, allowed in transition.required_fields.items():
             value = context.fields.get(name)
             label = self.definition.field_labels.get(name, name)
-            if value in (None, ""):
+            if value is None or (isinstance(value, str) and not value.strip()):
                 reasons.append(f"Indiquez : {label}.")
             elif allowed and value not in allowed:
                 reasons.append(f"Valeur non prévue pour « {label} » : {value}.")
