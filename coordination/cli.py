@@ -333,5 +333,46 @@ def logigramme_diagram() -> None:
     click.echo(ENGINE.mermaid())
 
 
+@cli.command()
+@click.option("--once", is_flag=True, help="Run every due job once, then exit (cron, tests).")
+@click.option("--force", is_flag=True, help="With --once: run every job even if not due.")
+def scheduler(once: bool, force: bool) -> None:
+    """Run the scheduled jobs: meetings ahead, agendas built and frozen, reminders,
+    e-mails. One process per deployment, never inside the web workers; a restart catches
+    up once on what it missed."""
+    import logging
+    from datetime import UTC, datetime
+
+    from coordination.services import jobs
+
+    settings = _settings()
+    _require_schema()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if once:
+        with _session() as session:
+            for name, result in jobs.run_due_jobs(session, settings, datetime.now(UTC),
+                                                  force=force).items():
+                click.echo(f"{name:<22} {result or 'pas dû (déjà lancé récemment)'}")
+        return
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    def run(job: jobs.Job) -> None:
+        with _session() as session:
+            jobs.run_job(session, settings, job, datetime.now(UTC))
+
+    runner = BlockingScheduler(timezone=settings.timezone, job_defaults={
+        # one run, not one per missed period, after a pause; never two at once
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+    for job in jobs.JOBS:
+        runner.add_job(run, "interval", args=[job], seconds=job.every.total_seconds(),
+                       next_run_time=datetime.now(UTC), id=job.name, name=job.description)
+    click.echo(f"scheduler running {len(jobs.JOBS)} jobs (Ctrl+C to stop)")
+    try:
+        runner.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("scheduler stopped")
+
+
 def main() -> None:
     cli(prog_name="coordination")

@@ -38,6 +38,14 @@ class Settings:
     trusted_proxies: int
     log_level: str
     timezone: str
+    # e-mail notifications: sent only when an SMTP host is configured
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "coordination@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    public_url: str = "http://127.0.0.1:5000"
 
     @property
     def is_sqlite(self) -> bool:
@@ -64,6 +72,14 @@ DOCUMENTED_VARIABLES: dict[str, tuple[str, str]] = {
     "TRUSTED_PROXIES": ("Number of reverse proxies whose X-Forwarded-* headers are trusted", "0"),
     "LOG_LEVEL": ("DEBUG, INFO, WARNING or ERROR", "INFO"),
     "TIMEZONE": ("Time zone used to display dates", "Europe/Paris"),
+    "SMTP_HOST": ("SMTP server for e-mail notifications (none: in-app only)", "unset"),
+    "SMTP_PORT": ("SMTP port", "25"),
+    "SMTP_SENDER": ("From address of notification e-mails", "coordination@localhost"),
+    "SMTP_USERNAME": ("SMTP login, when the server requires one", "unset"),
+    "SMTP_PASSWORD": ("SMTP password", "unset"),
+    "SMTP_STARTTLS": ("Upgrade the SMTP connection with STARTTLS", "false"),
+    "PUBLIC_URL": ("Address of the application, for links in e-mails",
+                   "http://127.0.0.1:5000"),
 }
 
 
@@ -183,4 +199,30 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_int(env, "TRUSTED_PROXIES", 0, 0, 5),
         log_level=_choice(env, "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),
         timezone=timezone,
+        smtp_host=env.get(PREFIX + "SMTP_HOST", "").strip() or None,
+        smtp_port=_int(env, "SMTP_PORT", 25, 1, 65535),
+        smtp_sender=_email(env, "SMTP_SENDER", "coordination@localhost"),
+        smtp_username=env.get(PREFIX + "SMTP_USERNAME", "").strip() or None,
+        smtp_password=env.get(PREFIX + "SMTP_PASSWORD") or None,
+        smtp_starttls=_bool(env, "SMTP_STARTTLS", False),
+        public_url=_public_url(env),
     )
+
+
+def _email(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(PREFIX + name, "").strip()
+    if not raw:
+        return default
+    if "@" not in raw or any(c.isspace() for c in raw):
+        raise SettingsError(f"{PREFIX}{name} must be an e-mail address, got {raw!r}")
+    return raw
+
+
+def _public_url(env: Mapping[str, str]) -> str:
+    raw = env.get(PREFIX + "PUBLIC_URL", "").strip().rstrip("/")
+    if not raw:
+        return "http://127.0.0.1:5000"
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"{PREFIX}PUBLIC_URL must start with http:// or https://, "
+                            f"got {raw!r}")
+    return raw

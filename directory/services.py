@@ -184,6 +184,15 @@ def get_service(session: Session, service_id: int) -> DirectoryService:
     return service
 
 
+def commune_names(session: Session, codes: list[str | None]) -> dict[str, str]:
+    """INSEE code -> commune name, for the codes the directory knows."""
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(Commune.insee, Commune.name)
+                                .where(Commune.insee.in_(wanted))).all())
+
+
 def get_services(session: Session, ids: list[int]) -> list[DirectoryService]:
     """These services, in the order given (absent ids are left out)."""
     found = {s.id: s for s in session.scalars(

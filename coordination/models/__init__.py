@@ -10,6 +10,17 @@ from coordination.models.accounts import (
 )
 from coordination.models.audit import AuditEvent
 from coordination.models.calls import Call, CallMotive, CallMotiveChoice, CallOrientation
+from coordination.models.meetings import (
+    Action,
+    ActionTransition,
+    AgendaItem,
+    JobRun,
+    Meeting,
+    MeetingAttendance,
+    MeetingSeries,
+    MeetingStatus,
+    Notification,
+)
 from coordination.models.persons import ConsentRecord, IdentityStatusChange, Person, PersonMerge
 from coordination.models.situations import (
     LogigrammeVersion,
@@ -21,6 +32,15 @@ from coordination.models.situations import (
 from directory.models import Commune, CurationTask, DirectoryService, ServedCommune
 
 __all__ = [
+    "Action",
+    "ActionTransition",
+    "AgendaItem",
+    "JobRun",
+    "Meeting",
+    "MeetingAttendance",
+    "MeetingSeries",
+    "MeetingStatus",
+    "Notification",
     "ApiToken",
     "AuditEvent",
     "Call",

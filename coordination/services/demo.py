@@ -240,6 +240,70 @@ def _load_demo_situations(session: Session, coordinator: User,
                                accounts.find_organisation(session, "CSAPA de l'Aude").id)
 
 
+def _load_demo_meetings(session: Session, coordinator: User) -> None:
+    """The partnership's fortnightly meeting: past meetings with their minutes (one
+    decided two actions for Mr Benali), and the next one with its agenda built."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from coordination.models import Meeting, MeetingSeries, Person, Situation
+    from coordination.services import meetings
+
+    if session.scalar(select(MeetingSeries.id).limit(1)) is not None:
+        return
+    zone = ZoneInfo("Europe/Paris")
+    today = datetime.now(zone).date()
+    invited = [accounts.find_organisation(session, name).id for name in (
+        "Communauté 360 Aude", "USSAP – pôle psychiatrie adulte (CMP)", "CSAPA de l'Aude",
+        "ORU Occitanie", "SIAO 11", "CH Carcassonne")]
+    series = meetings.create_series(session, coordinator, {
+        "name": "Réunion de concertation partenariale", "place": "DAC 11, Carcassonne",
+        "video_link": "https://visio.example/dac11-concertation",
+        "invited_organisation_ids": invited,
+        "recurrence": {"weekday": "tuesday", "positions": "2,4", "time": "14:00",
+                       "duration_minutes": 120, "holiday_policy": "skip",
+                       "agenda_cap": 12, "freeze_days_before": 3}}, today=today)
+    meetings.ensure_meetings(session, today - timedelta(days=42), horizon_days=42,
+                             series_ids=[series.id])
+    past = list(session.scalars(select(Meeting).where(
+        Meeting.series_id == series.id, Meeting.ends_at < datetime.now(zone))
+        .order_by(Meeting.starts_at)))
+    benali = session.scalar(select(Situation).join(Person).where(
+        Person.birth_name == "BENALI"))
+    csapa = accounts.find_organisation(session, "CSAPA de l'Aude")
+    ussap = accounts.find_organisation(session, "USSAP – pôle psychiatrie adulte (CMP)")
+    for number, meeting in enumerate(past):
+        last = number == len(past) - 1
+        meetings.record_attendance(session, coordinator, meeting, [
+            (meeting.organisation_id, True, "Camille Roux, Julien Marty"),
+            (csapa.id, True, "Nadia Benali"), (ussap.id, True, "Claire Fabre"),
+            (invited[-1], False, None)])
+        if last and benali is not None:
+            item = meetings.add_item(session, coordinator, meeting, benali.id,
+                                     "Relais CSAPA et suivi psychiatrique à organiser")
+            meetings.record_decision(session, coordinator, meeting, item.id, {
+                "notes": "Consommations en hausse depuis la perte de l'AAH ; ambivalent "
+                         "mais d'accord pour un rendez-vous au CSAPA.",
+                "decision": "Coordination : rendez-vous CSAPA, évaluation au CMP, "
+                            "point sur les droits avec l'assistante sociale.",
+                "next_review_on": (today + timedelta(days=21)).isoformat(),
+                "actions": [
+                    {"title": "Premier rendez-vous au CSAPA", "type": "csapa_appointment",
+                     "assignee_organisation_id": csapa.id,
+                     "due_on": (today + timedelta(days=5)).isoformat()},
+                    {"title": "Évaluation psychiatrique au CMP", "type": "cmp_appointment",
+                     "assignee_organisation_id": ussap.id,
+                     "due_on": (today - timedelta(days=3)).isoformat(),
+                     "confirm_past_due": True}]}, zone=zone)
+        meetings.close_meeting(session, coordinator, meeting,
+                               "Point sur la convention avec le CAARUD (à renouveler)."
+                               if last else None)
+        meetings.publish_minutes(session, coordinator, meeting)
+    upcoming = meetings.next_meeting_for(session, coordinator.organisation_id)
+    if upcoming is not None:
+        meetings.build_agenda(session, coordinator, upcoming, zone)
+
+
 def load_demo(session: Session) -> list[DemoAccount]:
     """Create what is missing of the demo territory; return the demo accounts."""
     from directory import reference
@@ -264,4 +328,5 @@ def load_demo(session: Session) -> list[DemoAccount]:
     coordinator = session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0].email))
     _load_demo_persons(session, coordinator)
     _load_demo_situations(session, coordinator, _load_demo_calls(session, coordinator))
+    _load_demo_meetings(session, coordinator)
     return list(DEMO_ACCOUNTS)

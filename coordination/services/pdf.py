@@ -146,3 +146,129 @@ def orientation_sheet_pdf(call: Any, services: list[Any], organisation_name: str
     _document(buffer, "Fiche d'orientation").build(story, onFirstPage=footer,
                                                    onLaterPages=footer)
     return buffer.getvalue()
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+def _meeting_frame(title: str, subtitle: str, confidential: bool, zone: Any):  # type: ignore[no-untyped-def]
+    """Header (title, meeting) and footer (confidentiality, generation date, page) drawn on
+    every page of a meeting document."""
+    generated = utcnow().astimezone(zone)
+
+    def frame(canvas: Any, document: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica-Bold", 8.5)
+        canvas.drawString(18 * mm, A4[1] - 10 * mm, title)
+        canvas.setFont("Helvetica", 8.5)
+        canvas.drawRightString(A4[0] - 18 * mm, A4[1] - 10 * mm, subtitle)
+        canvas.setFont("Helvetica", 7.5)
+        canvas.drawString(18 * mm, 10 * mm, _FOOTER if confidential else
+                          "Document pseudonymisé : ni nom, ni date de naissance complète, "
+                          "ni note de discussion.")
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm,
+                               f"édité le {generated:%d/%m/%Y à %H:%M} — page {document.page}")
+        canvas.restoreState()
+
+    return frame
+
+
+def _pseudonym(person: Any, communes: dict[str, str]) -> str:
+    """Initials, birth year, commune: enough for partners to recognise a person they
+    follow, not enough to identify anyone else."""
+    last = (person.used_name or person.birth_name or "?")[:1].upper()
+    first = (person.used_first_name or person.first_birth_first_name
+             or person.birth_first_names or "?")[:1].upper()
+    commune = communes.get(person.commune_insee or "", "commune non renseignée")
+    return f"{first}. {last}., né·e en {person.birth_date.year}, {commune}"
+
+
+def agenda_pdf(meeting: Any, items: list[Any], hidden: int, pseudonymised: bool, zone: Any,
+               communes: dict[str, str] | None = None) -> bytes:
+    buffer = BytesIO()
+    when = meeting.starts_at.astimezone(zone)
+    communes = communes or {}
+    story: list[Any] = [
+        Paragraph(f"Ordre du jour — {escape(meeting.title)}", _STYLES["Title"]),
+        _p(f"Réunion du {when:%d/%m/%Y à %H h %M}"
+           + (f", {meeting.place}" if meeting.place else "")
+           + (f" — visioconférence : {meeting.video_link}" if meeting.video_link else "")),
+        _p("Organisations invitées : " + (", ".join(o.name for o in meeting.invited)
+                                          or "aucune")),
+        _p(f"État : {meeting.status.label}."
+           + (" Version pseudonymisée, pour diffusion." if pseudonymised else "")),
+        Spacer(1, 4 * mm),
+    ]
+    width = A4[0] - 36 * mm
+    rows: list[list[Any]] = [[_p("N°"), _p("Situation"), _p("Pourquoi elle est inscrite")]]
+    for item in items:
+        person = item.situation.person
+        who = _pseudonym(person, communes) if pseudonymised else \
+            f"{person.display_name}, né·e le {person.birth_date:%d/%m/%Y}"
+        reasons = "\n".join(f"{r['label']} — {r['detail']}" for r in item.reasons)
+        if item.note and not pseudonymised:
+            reasons += f"\nNote : {item.note}"
+        rows.append([_p(item.position), _p(f"n° {item.situation_id}\n{who}"), _p(reasons)])
+    if len(rows) == 1:
+        rows.append([_p("—"), _p("Aucune situation inscrite."), _p("")])
+    table = Table(rows, colWidths=[width * 0.07, width * 0.38, width * 0.55], repeatRows=1)
+    table.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e9f2"))]))
+    story.append(table)
+    if hidden:
+        story.append(_p(f"{hidden} autre(s) situation(s) inscrite(s), non partagée(s) avec "
+                        "votre organisation."))
+    frame = _meeting_frame("Ordre du jour", f"{meeting.title} — {when:%d/%m/%Y}",
+                           not pseudonymised, zone)
+    _document(buffer, f"Ordre du jour {when:%d/%m/%Y}").build(
+        story, onFirstPage=frame, onLaterPages=frame)
+    return buffer.getvalue()
+
+
+def minutes_pdf(meeting: Any, items: list[Any], hidden: int, zone: Any,
+                draft: bool = False) -> bytes:
+    from coordination.workflows.action import ActionType
+
+    buffer = BytesIO()
+    when = meeting.starts_at.astimezone(zone)
+    types = {t.value: t.label for t in ActionType}
+    story: list[Any] = [
+        Paragraph(f"Compte rendu — {escape(meeting.title)}"
+                  + (" (projet)" if draft else ""), _STYLES["Title"]),
+        _p(f"Réunion du {when:%d/%m/%Y à %H h %M}"
+           + (f", {meeting.place}" if meeting.place else "") + "."),
+    ]
+    present = [a for a in meeting.attendance if a.present]
+    absent = [a for a in meeting.attendance if not a.present]
+    story.append(_p("Présents : " + ("; ".join(
+        a.organisation.name + (f" ({a.attendees})" if a.attendees else "") for a in present)
+        or "non renseigné") + "."))
+    if absent:
+        story.append(_p("Excusés : " + ", ".join(a.organisation.name for a in absent) + "."))
+    story.append(Spacer(1, 3 * mm))
+    width = A4[0] - 36 * mm
+    for item in items:
+        person = item.situation.person
+        story.append(Paragraph(escape(f"{item.position}. Situation n° {item.situation_id} — "
+                                      f"{person.display_name}"), _STYLES["Heading3"]))
+        rows = [["Inscrite pour", "\n".join(r["label"] for r in item.reasons)],
+                ["Discussion", item.discussion_notes or "—"],
+                ["Décision", item.decision or "non discutée"],
+                ["Prochaine revue", f"{item.next_review_on:%d/%m/%Y}"
+                 if item.next_review_on else "—"]]
+        for action in item.actions:
+            rows.append(["Action", f"{action.title} ({types.get(action.type, action.type)}) — "
+                                   f"{action.assignee_organisation.name}"
+                                   + (f", échéance {action.due_on:%d/%m/%Y}"
+                                      if action.due_on else "")])
+        story.append(_table([[_p(a), _p(b)] for a, b in rows], [width * 0.22, width * 0.78]))
+    if hidden:
+        story.append(_p(f"{hidden} autre(s) situation(s) discutée(s), non partagée(s) avec "
+                        "votre organisation."))
+    if meeting.general_notes:
+        story += [Paragraph("Points divers", _STYLES["Heading3"]), _p(meeting.general_notes)]
+    frame = _meeting_frame("Compte rendu" + (" — projet" if draft else ""),
+                           f"{meeting.title} — {when:%d/%m/%Y}", True, zone)
+    _document(buffer, f"Compte rendu {when:%d/%m/%Y}").build(
+        story, onFirstPage=frame, onLaterPages=frame)
+    return buffer.getvalue()

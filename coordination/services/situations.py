@@ -390,7 +390,7 @@ def replay_triage(session: Session, record: TriageRecord) -> Decision:
 # --- sharing -------------------------------------------------------------------------------
 
 def share_situation(session: Session, actor: User, situation: Situation,
-                    organisation_id: Any) -> SituationShare:
+                    organisation_id: Any, *, commit: bool = True) -> SituationShare:
     if not policy.can_work_on_situations(actor):
         raise NotFound("Situation introuvable.")
     organisation = session.get(Organisation, organisation_id) \
@@ -410,7 +410,8 @@ def share_situation(session: Session, actor: User, situation: Situation,
     else:
         share = SituationShare(organisation=organisation, shared_by_user_id=actor.id)
         situation.shares.append(share)
-    session.commit()
+    if commit:
+        session.commit()
     return share
 
 
@@ -424,3 +425,7 @@ def unshare_situation(session: Session, actor: User, situation: Situation,
         raise NotFound("Partage introuvable.")
     share.revoked_at = utcnow()
     session.commit()
+
+
+# Modules that plug into the hooks above register themselves when imported.
+from coordination.services import actions as _actions  # noqa: E402,F401

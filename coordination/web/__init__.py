@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from coordination.domain.accounts import Role
 from coordination.domain.consent import INFORMATION_METHODS
+from coordination.workflows.action import ACTION, ActionType, BlockReason, CompletionOutcome
 from coordination.workflows.complex_case import COMPLEX_CASE, ClosureReason
 
 STATE_LABELS = {state.name: state.label for state in COMPLEX_CASE.states}
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId
     from coordination.web import (
         access,
+        actions,
         admin,
         api,
         auth,
@@ -43,6 +45,8 @@ def init_app(app: Flask) -> None:
         dashboard,
         errors,
         health,
+        meetings,
+        notifications,
         persons,
         situations,
     )
@@ -58,6 +62,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(persons.bp)
     app.register_blueprint(situations.bp)
     app.register_blueprint(calls.bp)
+    app.register_blueprint(meetings.bp)
+    app.register_blueprint(actions.bp)
+    app.register_blueprint(notifications.bp)
     from directory import web as directory_web
 
     app.register_blueprint(directory_web.bp)
@@ -85,9 +92,21 @@ def _template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _navigation() -> dict[str, object]:
+        from coordination.services import notifications
+        from coordination.web.context import db
+
+        unread = notifications.unread_count(db(), current_user) \
+            if current_user.is_authenticated else 0
         return {"nav_items": navigation_for(current_user), "Role": Role,
+                "unread_notifications": unread, "action_state_labels": ACTION_STATE_LABELS,
+                "action_types": {t.value: t.label for t in ActionType},
+                "block_labels": {r.value: r.label for r in BlockReason},
+                "action_outcome_labels": {r.value: r.label for r in CompletionOutcome},
                 "information_methods": INFORMATION_METHODS, "state_labels": STATE_LABELS,
                 "event_labels": EVENT_LABELS, "closure_labels": CLOSURE_LABELS}
+
+
+ACTION_STATE_LABELS = {s.name: s.label for s in ACTION.states}
 
 
 def navigation_for(user: object) -> list[tuple[str, str]]:
@@ -100,7 +119,8 @@ def navigation_for(user: object) -> list[tuple[str, str]]:
     elif user.has_role(Role.MANAGER):  # type: ignore[attr-defined]
         items.append(("calls.activity", "Activité du numéro unique"))
     if user.has_role(Role.COORDINATOR, Role.PARTNER):  # type: ignore[attr-defined]
-        items.append(("situations.index", "Situations"))
+        items += [("situations.index", "Situations"), ("meetings.index", "Réunions"),
+                  ("actions.index", "Actions")]
     if user.has_role(Role.COORDINATOR, Role.ADMIN):  # type: ignore[attr-defined]
         items.append(("persons.search", "Personnes"))
     items.append(("directory.search_page", "Annuaire"))

@@ -84,6 +84,7 @@ def paginated(items: list[dict[str, Any]], page: int, per_page: int, total: int)
 from coordination.web.api import (  # noqa: E402,F401  (registers the routes)
     auth,
     calls,
+    meetings,
     organisations,
     persons,
     situations,

@@ -1,0 +1,127 @@
+"""In-app notifications, and their e-mail when an SMTP server is configured.
+
+Every sender gives a `key` naming the event ("action_assigned:12", "action_due:12:2026-11-24"):
+a second call with the same key for the same person adds nothing, which is what makes the
+scheduler's jobs idempotent. E-mails carry no health information: a title and a link.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable
+from email.message import EmailMessage
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from coordination.db import utcnow
+from coordination.domain.accounts import Role
+from coordination.domain.errors import NotFound
+from coordination.models import Notification, User, UserRole
+from coordination.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def notify(session: Session, users: Iterable[User], kind: str, key: str, title: str,
+           link: str | None = None, body: str | None = None) -> list[Notification]:
+    """Queue one notification per user not yet notified of `key` (the caller commits)."""
+    recipients = {u.id: u for u in users if u.is_enabled}
+    if not recipients:
+        return []
+    known = set(session.scalars(select(Notification.user_id).where(
+        Notification.key == key, Notification.user_id.in_(recipients))))
+    # Objects added in this same transaction are not visible to the query yet.
+    known |= {n.user_id for n in session.new if isinstance(n, Notification) and n.key == key}
+    created = []
+    for user_id in recipients.keys() - known:
+        notification = Notification(user_id=user_id, kind=kind, key=key[:120],
+                                    title=title[:300], link=link, body=body)
+        session.add(notification)
+        created.append(notification)
+    return created
+
+
+def organisation_members(session: Session, organisation_id: int,
+                         roles: tuple[Role, ...] = (Role.PARTNER, Role.COORDINATOR)) -> list[User]:
+    return list(session.scalars(
+        select(User).join(UserRole).where(User.organisation_id == organisation_id,
+                                          User.is_enabled.is_(True), UserRole.role.in_(roles))
+        .distinct()))
+
+
+def unread_count(session: Session, user: User) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def recent(session: Session, user: User, limit: int = 100) -> list[Notification]:
+    return list(session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                .order_by(Notification.id.desc()).limit(limit)))
+
+
+def mark_read(session: Session, user: User, notification_id: int | None = None) -> None:
+    """One notification, or all of the user's when no id is given."""
+    statement = update(Notification).where(Notification.user_id == user.id,
+                                           Notification.read_at.is_(None))
+    if notification_id is not None:
+        if session.scalar(select(Notification.id).where(
+                Notification.id == notification_id, Notification.user_id == user.id)) is None:
+            raise NotFound("Notification introuvable.")
+        statement = statement.where(Notification.id == notification_id)
+    session.execute(statement.values(read_at=utcnow()))
+    session.commit()
+
+
+def send_pending_emails(session: Session, settings: Settings, limit: int = 200) -> int:
+    """E-mail the notifications not yet sent; each is claimed by a conditional update so
+    that two scheduler runs never send the same one twice. Returns how many were sent."""
+    if not settings.smtp_host:
+        return 0
+    pending = list(session.execute(
+        select(Notification.id, User.email, Notification.title, Notification.link)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.email_status.is_(None), User.is_enabled.is_(True))
+        .order_by(Notification.id).limit(limit)))
+    if not pending:
+        return 0
+    sent = 0
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, settings.smtp_password or "")
+            for notification_id, email, title, link in pending:
+                claimed = session.execute(
+                    update(Notification).where(Notification.id == notification_id,
+                                               Notification.email_status.is_(None))
+                    .values(email_status="sending")).rowcount
+                session.commit()
+                if not claimed:
+                    continue
+                message = EmailMessage()
+                message["From"] = settings.smtp_sender
+                message["To"] = email
+                message["Subject"] = f"[Coordination de parcours] {title}"
+                message.set_content(
+                    f"{title}\n\n"
+                    + (f"Pour le voir : {settings.public_url}{link}\n\n" if link else "")
+                    + "Ce message ne contient aucune information de santé : connectez-vous "
+                      "pour les détails.\n")
+                status = "sent"
+                try:
+                    smtp.send_message(message)
+                    sent += 1
+                except smtplib.SMTPException as exc:
+                    log.warning("notification %s not e-mailed: %s", notification_id, exc)
+                    status = "failed"
+                session.execute(update(Notification).where(Notification.id == notification_id)
+                                .values(email_status=status))
+                session.commit()
+    except (OSError, smtplib.SMTPException) as exc:
+        # The server is down: leave the rest pending for the next run.
+        log.warning("SMTP server %s unavailable: %s", settings.smtp_host, exc)
+        session.rollback()
+    return sent

@@ -1,0 +1,91 @@
+"""The meeting pages in the browser's terms: programming, the agenda, the meeting screen
+(a refused decision keeps what was typed), the partner's actions, the bell."""
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from tests.conftest import csrf_token
+from tests.integration.test_meetings import awaiting_meeting, built
+
+IN_TEN_DAYS = (date.today() + timedelta(days=10)).isoformat()
+
+
+@pytest.fixture
+def coordinator(auth, personas):
+    return auth.token("alice@dac11.test")
+
+
+@pytest.fixture
+def meeting_id(client, coordinator, partnership):
+    awaiting_meeting(client, coordinator)
+    starts = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0).isoformat()
+    meeting = client.post("/api/v1/meetings", json={
+        "title": "Réunion partenariale", "starts_at": starts,
+        "invited_organisation_ids": [partnership["csapa"].id]}, headers=coordinator).get_json()
+    built(client, coordinator, meeting["id"])
+    return meeting["id"]
+
+
+def test_the_agenda_page_and_the_meeting_screen(client, auth, meeting_id, partnership):
+    auth.login("alice@dac11.test")
+    page = client.get(f"/reunions/{meeting_id}").get_data(as_text=True)
+    assert "Nouvelle situation orientée vers la réunion" in page and "LEFEVRE" in page.upper()
+    screen = client.get(f"/reunions/{meeting_id}/seance")
+    assert screen.status_code == 200
+    html = screen.get_data(as_text=True)
+    item_id = html.split('name="item_id" value="')[1].split('"')[0]
+    token = csrf_token(client, f"/reunions/{meeting_id}/seance")
+    refused = client.post(f"/reunions/{meeting_id}/seance", data={
+        "csrf_token": token, "item_id": item_id, "notes": "Notes à ne pas perdre",
+        "decision": "", "action-0-title": "Rendez-vous CSAPA",
+        "action-0-organisation": str(partnership["csapa"].id), "action-0-due_on": IN_TEN_DAYS})
+    assert refused.status_code == 422
+    kept = refused.get_data(as_text=True)
+    assert "Notes à ne pas perdre" in kept and 'value="Rendez-vous CSAPA"' in kept
+    assert "Champ obligatoire" in kept
+    saved = client.post(f"/reunions/{meeting_id}/seance", data={
+        "csrf_token": token, "item_id": item_id, "notes": "Notes", "decision": "Coordination",
+        "action-0-title": "Rendez-vous CSAPA", "action-0-type": "csapa_appointment",
+        "action-0-organisation": str(partnership["csapa"].id), "action-0-due_on": IN_TEN_DAYS})
+    assert saved.status_code == 302
+    auth.logout()
+    auth.login("bob@csapa.test")
+    actions_page = client.get("/actions/").get_data(as_text=True)
+    assert "Rendez-vous CSAPA" in actions_page and "Actions de CSAPA" in actions_page
+    assert 'class="bell-count"' in client.get("/").get_data(as_text=True)
+    action_id = re.search(r'href="/actions/(\d+)"', actions_page).group(1)
+    token = csrf_token(client, f"/actions/{action_id}")
+    done = client.post(f"/actions/{action_id}/complete", data={
+        "csrf_token": token, "completion_note": "Reçu, suivi engagé", "version": "1"})
+    assert done.status_code == 302
+    assert "Réalisée" in client.get(f"/actions/{action_id}").get_data(as_text=True)
+
+
+def test_programming_a_series_from_the_form_keeps_values_on_error(client, auth, personas,
+                                                                  partnership):
+    auth.login("alice@dac11.test")
+    token = csrf_token(client, "/reunions/programmer")
+    refused = client.post("/reunions/programmer", data={
+        "csrf_token": token, "kind": "series", "name": "Concertation", "time": "26:00",
+        "weekday": "tuesday", "positions": ["2", "4"], "place": "Salle du DAC"})
+    assert refused.status_code == 422
+    assert 'value="Concertation"' in refused.get_data(as_text=True)
+    created = client.post("/reunions/programmer", data={
+        "csrf_token": token, "kind": "series", "name": "Concertation", "time": "14:00",
+        "weekday": "tuesday", "positions": ["2", "4"], "agenda_cap": "10",
+        "freeze_days_before": "3", "duration_minutes": "120", "holiday_policy": "skip",
+        "invited_organisation_ids": [str(partnership["csapa"].id)]})
+    assert created.status_code == 302
+    listing = client.get("/reunions/").get_data(as_text=True)
+    assert "2e et 4e mardis du mois à 14 h 00" in listing
+
+
+def test_a_partner_cannot_run_a_meeting(client, auth, meeting_id):
+    auth.login("bob@csapa.test")
+    assert client.get(f"/reunions/{meeting_id}").status_code == 200
+    assert client.get(f"/reunions/{meeting_id}/seance").status_code == 403
+    auth.logout()
+    auth.login("david@cpts.test")
+    assert client.get(f"/reunions/{meeting_id}").status_code == 404

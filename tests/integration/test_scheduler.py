@@ -1,0 +1,148 @@
+"""The scheduler's jobs on a real database with a simulated clock: meetings created ahead
+once, agendas built and frozen on their day (and once after a downtime), reminders never
+sent twice, e-mails through a local SMTP server."""
+
+import socket
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from coordination.domain.accounts import Role
+from coordination.models import Action, Meeting, MeetingStatus, Notification
+from coordination.services import actions, jobs, meetings, persons, situations
+
+NOW = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)  # a Monday morning
+
+
+@pytest.fixture
+def series(db_session, personas, partnership):
+    return meetings.create_series(db_session, personas["coordinator"], {
+        "name": "Concertation", "invited_organisation_ids": [partnership["csapa"].id],
+        "recurrence": {"weekday": "tuesday", "positions": "2,4", "time": "14:00",
+                       "freeze_days_before": 3}}, today=NOW.date())
+
+
+def count(session, model, *where):
+    return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def run_all(session, settings, now):
+    return jobs.run_due_jobs(session, settings, now, force=True)
+
+
+def test_running_every_job_twice_creates_nothing_twice(db_session, settings, series):
+    first = run_all(db_session, settings, NOW)
+    assert set(first) == {job.name for job in jobs.JOBS}
+    meetings_after_first = count(db_session, Meeting)
+    notifications_after_first = count(db_session, Notification)
+    run_all(db_session, settings, NOW)
+    assert count(db_session, Meeting) == meetings_after_first > 0
+    assert count(db_session, Notification) == notifications_after_first
+
+
+def test_a_job_is_claimed_once_per_period(db_session, settings, series):
+    job = next(j for j in jobs.JOBS if j.name == "create_meetings")
+    assert jobs.run_job(db_session, settings, job, NOW) is not None
+    assert jobs.run_job(db_session, settings, job, NOW + timedelta(minutes=5)) is None
+    assert jobs.run_job(db_session, settings, job, NOW + job.every) is not None
+
+
+def test_the_agenda_is_frozen_on_its_day_and_once_after_a_downtime(db_session, settings,
+                                                                   series):
+    # 2nd Tuesday of November 2026 is the 10th: frozen on Saturday the 7th.
+    meeting = db_session.scalar(select(Meeting).where(Meeting.rule_date == date(2026, 11, 10)))
+    run_all(db_session, settings, datetime(2026, 11, 6, 8, 0, tzinfo=UTC))
+    db_session.refresh(meeting)
+    assert meeting.status is MeetingStatus.SCHEDULED and meeting.agenda_built_at is not None
+    # the scheduler was down from the 6th to the 9th: the first run catches up, once
+    run_all(db_session, settings, datetime(2026, 11, 9, 9, 0, tzinfo=UTC))
+    db_session.refresh(meeting)
+    assert meeting.status is MeetingStatus.AGENDA_FROZEN
+    frozen_at = meeting.agenda_frozen_at
+    run_all(db_session, settings, datetime(2026, 11, 9, 10, 0, tzinfo=UTC))
+    db_session.refresh(meeting)
+    assert meeting.agenda_frozen_at == frozen_at
+    # the next meeting (24th) is not frozen yet
+    later = db_session.scalar(select(Meeting).where(Meeting.rule_date == date(2026, 11, 24)))
+    assert later.status is MeetingStatus.SCHEDULED
+    kinds = set(db_session.scalars(select(Notification.kind)))
+    assert "agenda_frozen" in kinds
+
+
+@pytest.fixture
+def overdue_action(db_session, personas, partnership):
+    coordinator = personas["coordinator"]
+    person = persons.create_person(db_session, coordinator, {
+        "birth_name": "LEFEVRE", "birth_first_names": "Jean", "birth_date": "1971-04-03",
+        "sex": "M"})
+    persons.record_consent(db_session, coordinator, person,
+                           {"kind": "information", "method": "oral"})
+    situation = situations.open_situation(db_session, coordinator, person.id)
+    return actions.create_action(db_session, coordinator, situation, {
+        "title": "Rendez-vous CSAPA", "assignee_organisation_id": partnership["csapa"].id,
+        "due_on": "2026-11-01", "confirm_past_due": True}, today=date(2026, 11, 2))
+
+
+def test_overdue_actions_are_signalled_once_per_due_date(db_session, settings, overdue_action,
+                                                         personas):
+    run_all(db_session, settings, NOW)
+    overdue = count(db_session, Notification, Notification.kind == "action_overdue")
+    assert overdue == 2  # the CSAPA partner and the referent
+    run_all(db_session, settings, NOW + timedelta(days=1))
+    assert count(db_session, Notification, Notification.kind == "action_overdue") == 2
+    assert db_session.get(Action, overdue_action.id).state == "open"
+
+
+def test_notifications_are_e_mailed_once_through_smtp(db_session, settings, overdue_action):
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+            received.append((envelope.rcpt_tos, envelope.content.decode()))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailing = replace(settings, smtp_host="127.0.0.1", smtp_port=port,
+                          smtp_sender="dac11@example.org")
+        run_all(db_session, mailing, NOW)
+        sent_first = len(received)
+        run_all(db_session, mailing, NOW + timedelta(hours=1))
+    finally:
+        controller.stop()
+    assert sent_first == len(received) == count(db_session, Notification) > 0
+    assert "bob@csapa.test" in {r for rcpts, _ in received for r in rcpts}
+    assert all("LEFEVRE" not in body for _, body in received)  # no health data by e-mail
+    assert all(n.email_status == "sent" for n in db_session.scalars(select(Notification)))
+
+
+def test_without_smtp_nothing_is_mailed_and_nothing_fails(db_session, settings, overdue_action):
+    results = run_all(db_session, settings, NOW)
+    assert results["send_emails"].startswith("0")
+    assert all(n.email_status is None for n in db_session.scalars(select(Notification)))
+
+
+def test_the_cli_runs_the_jobs_once(settings, fresh_database_url, monkeypatch):
+    from click.testing import CliRunner
+
+    from coordination.cli import cli
+    from coordination.migrate import upgrade_to_head
+
+    upgrade_to_head(fresh_database_url)
+    monkeypatch.setenv("COORDINATION_DATABASE_URL", fresh_database_url)
+    monkeypatch.setenv("COORDINATION_INSTANCE_PATH", str(settings.instance_path))
+    result = CliRunner().invoke(cli, ["scheduler", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "create_meetings" in result.output
+
+
+def test_roles_are_used(personas):
+    assert personas["csapa_partner"].has_role(Role.PARTNER)
