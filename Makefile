@@ -30,8 +30,13 @@ db: install
 demo: db
 	$(BIN)/coordination demo
 
+# The scheduler runs beside the web server (never inside its workers) and stops with it.
 run: demo
-	$(BIN)/coordination serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	@mkdir -p instance
+	@$(BIN)/coordination scheduler > instance/scheduler.log 2>&1 & \
+	  echo "scheduler running in the background (log: instance/scheduler.log)"; \
+	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/coordination serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: install-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

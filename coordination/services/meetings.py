@@ -286,18 +286,17 @@ def agenda_candidates(session: Session, meeting: Meeting, zone: ZoneInfo) -> lis
                                                  Action.due_on < day))
     on_agenda = select(AgendaItem.situation_id).where(AgendaItem.meeting_id == meeting.id)
     referents = select(User.id).where(User.organisation_id == meeting.organisation_id)
-    rows = session.execute(
-        select(Situation.id, Situation.referent_user_id, Situation.state,
-               Situation.next_review_on)
-        .where(Situation.state.not_in(("draft", "closed")),
-               or_(Situation.referent_user_id.in_(referents),
-                   Situation.id.in_(on_agenda)),
-               or_(Situation.state.in_(("awaiting_meeting", "in_rupture")),
-                   Situation.next_review_on <= day, Situation.id.in_(overdue),
-                   Situation.id.in_(on_agenda)))).all()
+    due = (Situation.state.not_in(("draft", "closed")),
+           or_(Situation.referent_user_id.in_(referents), Situation.id.in_(on_agenda)),
+           or_(Situation.state.in_(("awaiting_meeting", "in_rupture")),
+               Situation.next_review_on <= day, Situation.id.in_(overdue),
+               Situation.id.in_(on_agenda)))
+    rows = session.execute(select(Situation.id, Situation.referent_user_id, Situation.state,
+                                  Situation.next_review_on).where(*due)).all()
     if not rows:
         return []
-    ids = [row.id for row in rows]
+    # The same condition as a subquery: no list of thousands of bound ids to send.
+    ids = select(Situation.id).where(*due).scalar_subquery()
     triaged = dict(session.execute(
         select(TransitionRecord.situation_id, func.max(TransitionRecord.occurred_at))
         .where(TransitionRecord.situation_id.in_(ids),
@@ -384,19 +383,34 @@ def build_agenda(session: Session, actor: User | None, meeting: Meeting, zone: Z
             # No longer due (rupture resolved, actions done): it leaves the agenda.
             meeting.items.remove(row)
             session.delete(row)
-    day = _meeting_day(meeting, zone)
-    for item in plan.overflow:
-        referent = session.get(User, item.referent_id) if item.referent_id else None
-        notifications.notify(session, [referent] if referent else [], "agenda_overflow",
-                             f"agenda_overflow:{meeting.id}:{item.situation_id}",
-                             agenda_rules.overflow_notice(item.situation_id, day),
-                             link=f"/situations/{item.situation_id}")
+    _notify_overflow(session, meeting, plan, _meeting_day(meeting, zone))
     meeting.agenda_built_at = utcnow()
     audit.record(session, "agenda_built", "meetings", meeting.id,
                  detail=f"{len(plan.items)} item(s), {len(plan.overflow)} reporté(s)")
     if commit:
         session.commit()
     return plan
+
+
+def _notify_overflow(session: Session, meeting: Meeting, plan: AgendaPlan, day: date) -> None:
+    """One notice per referent and meeting, naming their situations left for the next."""
+    by_referent: dict[int, list[int]] = {}
+    for item in plan.overflow:
+        if item.referent_id is not None:
+            by_referent.setdefault(item.referent_id, []).append(item.situation_id)
+    for referent_id, situation_ids in by_referent.items():
+        referent = session.get(User, referent_id)
+        if referent is None:
+            continue
+        title = (agenda_rules.overflow_notice(situation_ids[0], day) if len(situation_ids) == 1
+                 else f"{len(situation_ids)} de vos situations n'ont pas trouvé place à "
+                      f"l'ordre du jour de la réunion du {day:%d/%m/%Y} (nombre maximal "
+                      "atteint) : elles seront proposées à la réunion suivante (n° "
+                      + ", ".join(map(str, situation_ids[:20]))
+                      + (" …" if len(situation_ids) > 20 else "") + ").")
+        notifications.notify(session, [referent], "agenda_overflow",
+                             f"agenda_overflow:{meeting.id}:{len(situation_ids)}", title,
+                             link=f"/reunions/{meeting.id}")
 
 
 def freeze_agenda(session: Session, actor: User | None, meeting: Meeting) -> bool:

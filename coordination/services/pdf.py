@@ -162,11 +162,11 @@ def _meeting_frame(title: str, subtitle: str, confidential: bool, zone: Any):  #
         canvas.setFont("Helvetica", 8.5)
         canvas.drawRightString(A4[0] - 18 * mm, A4[1] - 10 * mm, subtitle)
         canvas.setFont("Helvetica", 7.5)
-        canvas.drawString(18 * mm, 10 * mm, _FOOTER if confidential else
+        canvas.drawString(18 * mm, 12 * mm, _FOOTER if confidential else
                           "Document pseudonymisé : ni nom, ni date de naissance complète, "
                           "ni note de discussion.")
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm,
-                               f"édité le {generated:%d/%m/%Y à %H:%M} — page {document.page}")
+        canvas.drawString(18 * mm, 8 * mm, f"Édité le {generated:%d/%m/%Y à %H:%M}")
+        canvas.drawRightString(A4[0] - 18 * mm, 8 * mm, f"page {document.page}")
         canvas.restoreState()
 
     return frame

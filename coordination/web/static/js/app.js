@@ -13,6 +13,17 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
+// Shortcuts from any page: Alt+<key> follows the link marked data-shortcut="Key<key>"
+// (the same links carry accesskey, which browsers map to different modifiers).
+document.addEventListener("keydown", (event) => {
+  if (!event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  const link = document.querySelector(`a[data-shortcut="${event.code}"]`);
+  if (link) {
+    event.preventDefault();
+    window.location.assign(link.href);
+  }
+});
+
 // The call screen: running timer, known callers, directory search in place, Ctrl+Enter.
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("call-form");
