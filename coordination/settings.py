@@ -38,6 +38,8 @@ class Settings:
     trusted_proxies: int
     log_level: str
     timezone: str
+    # Observatory: counts from 1 to threshold - 1 are published as "secret statistique".
+    suppression_threshold: int = 11
 
     @property
     def is_sqlite(self) -> bool:
@@ -64,6 +66,10 @@ DOCUMENTED_VARIABLES: dict[str, tuple[str, str]] = {
     "TRUSTED_PROXIES": ("Number of reverse proxies whose X-Forwarded-* headers are trusted", "0"),
     "LOG_LEVEL": ("DEBUG, INFO, WARNING or ERROR", "INFO"),
     "TIMEZONE": ("Time zone used to display dates", "Europe/Paris"),
+    "SUPPRESSION_THRESHOLD": (
+        "Observatory: counts from 1 to this value minus one are masked (secret statistique)",
+        "11",
+    ),
 }
 
 
@@ -183,4 +189,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_int(env, "TRUSTED_PROXIES", 0, 0, 5),
         log_level=_choice(env, "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),
         timezone=timezone,
+        suppression_threshold=_int(env, "SUPPRESSION_THRESHOLD", 11, 1, 1000),
     )

@@ -11,6 +11,7 @@ from coordination.models.accounts import (
 from coordination.models.audit import AuditEvent
 from coordination.models.calls import Call, CallMotive, CallMotiveChoice, CallOrientation
 from coordination.models.persons import ConsentRecord, IdentityStatusChange, Person, PersonMerge
+from coordination.models.ruptures import Rupture, RuptureCandidate
 from coordination.models.situations import (
     LogigrammeVersion,
     Situation,
@@ -39,6 +40,8 @@ __all__ = [
     "Organisation",
     "Person",
     "PersonMerge",
+    "Rupture",
+    "RuptureCandidate",
     "Situation",
     "SituationShare",
     "TransitionRecord",
