@@ -355,6 +355,10 @@ def export_csv(session: Session, actor: User, query: ObservatoryQuery, *,
     figures = rupture_counts(session, actor, query, threshold=threshold)
     audit.record(session, "export", "observatory", None, detail="CSV " + str(query.as_args()))
     session.commit()
+    return figures_csv(figures)
+
+
+def figures_csv(figures: RuptureFigures) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow([DIMENSION_LABELS[d] for d in figures.dimensions] + ["Ruptures"])
@@ -363,6 +367,27 @@ def export_csv(session: Session, actor: User, query: ObservatoryQuery, *,
     writer.writerow(["Total"] + [""] * (len(figures.dimensions) - 1)
                     + [SUPPRESSED_TEXT if figures.total is None else figures.total])
     return iter(["\ufeff", buffer.getvalue()])
+
+
+def definitions(threshold: int) -> list[tuple[str, str]]:
+    return [(term, text.format(lowest_masked=threshold - 1)) for term, text in DEFINITIONS]
+
+
+def export_pdf(session: Session, actor: User, query: ObservatoryQuery, *,
+               threshold: int = DEFAULT_THRESHOLD, zone: tzinfo = calls.PARIS) -> bytes:
+    """The observatory report for the ARS (PDF with a chart); the export is audited."""
+    figures = rupture_counts(session, actor, query, threshold=threshold)
+    audit.record(session, "export", "observatory", None, detail="PDF " + str(query.as_args()))
+    session.commit()
+    return report_pdf(figures, actor.organisation.name, zone)
+
+
+def report_pdf(figures: RuptureFigures, organisation_name: str, zone: tzinfo) -> bytes:
+    from coordination.services import pdf
+
+    return pdf.observatory_report_pdf(figures, organisation_name,
+                                      definitions(figures.threshold), zone,
+                                      DIMENSION_LABELS, SUPPRESSED_TEXT)
 
 
 # --- activity ------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
         errors,
         health,
         persons,
+        ruptures,
         situations,
     )
 
@@ -58,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(persons.bp)
     app.register_blueprint(situations.bp)
     app.register_blueprint(calls.bp)
+    app.register_blueprint(ruptures.bp)
     from directory import web as directory_web
 
     app.register_blueprint(directory_web.bp)
@@ -101,6 +103,10 @@ def navigation_for(user: object) -> list[tuple[str, str]]:
         items.append(("calls.activity", "Activité du numéro unique"))
     if user.has_role(Role.COORDINATOR, Role.PARTNER):  # type: ignore[attr-defined]
         items.append(("situations.index", "Situations"))
+    if user.has_role(Role.COORDINATOR):  # type: ignore[attr-defined]
+        items.append(("ruptures.candidates", "Candidats de rupture"))
+    if user.has_role(Role.COORDINATOR, Role.MANAGER):  # type: ignore[attr-defined]
+        items.append(("ruptures.observatory_page", "Observatoire"))
     if user.has_role(Role.COORDINATOR, Role.ADMIN):  # type: ignore[attr-defined]
         items.append(("persons.search", "Personnes"))
     items.append(("directory.search_page", "Annuaire"))

@@ -3,6 +3,7 @@ shares), the multi-section intake form, its PDF summary."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -10,7 +11,8 @@ from flask_login import current_user
 
 from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, DomainError, ValidationError, as_id, as_page
-from coordination.services import accounts, logigrammes, persons, situations
+from coordination.domain.ruptures import load_taxonomy
+from coordination.services import accounts, logigrammes, persons, ruptures, situations
 from coordination.services.pdf import intake_summary_pdf
 from coordination.web.access import allow
 from coordination.web.context import db
@@ -79,7 +81,10 @@ def show(situation_id: int):  # type: ignore[no-untyped-def]
         labels=_answer_labels(schema, situation.intake_answers),
         outcome_labels={k: o.label for k, o in used.outcomes.items()} if used else {},
         show_value=lambda field, value: _show(schema, field, value),
-        is_coordinator=current_user.has_role(Role.COORDINATOR))
+        is_coordinator=current_user.has_role(Role.COORDINATOR),
+        ruptures=ruptures.list_for_situation(db(), current_user, situation),
+        taxonomy=load_taxonomy(), partner_organisations=accounts.list_organisations(db()),
+        today=date.today())
 
 
 @bp.route("/<int:situation_id>/fiche-de-recueil", methods=["GET", "POST"])
