@@ -190,7 +190,8 @@ def observatory_report_pdf(figures: Any, organisation_name: str,
     period = f"du {query.date_from:%d/%m/%Y} au {query.date_to:%d/%m/%Y}"
     dims = list(figures.dimensions)
     filters = ", ".join(f"{k} = {v}" for k, v in query.as_args().items()
-                        if k not in ("from", "to", "group_by"))
+                        if k not in ("from", "to", "group_by", "territory_level")
+                        or (k == "territory_level" and "territory" in dims))
 
     def cell(row: dict[str, Any]) -> str:
         return masked_text if row.get("suppressed") else str(row["count"])
