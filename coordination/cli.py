@@ -373,6 +373,78 @@ def scheduler(once: bool, force: bool) -> None:
     except (KeyboardInterrupt, SystemExit):
         click.echo("scheduler stopped")
 
+@cli.command("raise-rupture-candidates")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Sweep as of this day (default: today).")
+@click.option("--stale-days", type=click.IntRange(1, 3650), default=45, show_default=True,
+              help="An active situation with no event for this many days is a candidate.")
+@click.option("--overdue-days", type=click.IntRange(1, 3650), default=14, show_default=True,
+              help="An action overdue by this many days is a candidate.")
+@click.option("--discharge-days", type=click.IntRange(0, 3650), default=0, show_default=True,
+              help="Days after a discharge before a missing follow-up raises a candidate.")
+def raise_rupture_candidates(today: object, stale_days: int, overdue_days: int,
+                             discharge_days: int) -> None:
+    """Raise rupture candidates (the scheduler's sweep). Idempotent: a candidate already
+    raised, even dismissed, is never raised again."""
+    from datetime import date
+
+    from coordination.domain.rupture_candidates import CandidateThresholds
+    from coordination.services import ruptures
+
+    _require_schema()
+    day = today.date() if today is not None else date.today()  # type: ignore[attr-defined]
+    with _session() as session:
+        result = ruptures.raise_candidates(session, day, CandidateThresholds(
+            stale_after_days=stale_days, overdue_after_days=overdue_days,
+            discharge_follow_up_days=discharge_days))
+    click.echo(f"{result.created} new rupture candidate(s) ({result.found} detected, "
+               f"{result.found - result.created} already known)")
+
+
+@cli.command("export-observatory")
+@click.option("--from", "date_from", default=None, help="First day (YYYY-MM-DD).")
+@click.option("--to", "date_to", default=None, help="Last day (YYYY-MM-DD).")
+@click.option("--group-by", default="quarter", show_default=True,
+              help="Comma-separated: type, cause, service_category, territory, month, quarter.")
+@click.option("--territory-level", default="epci", show_default=True,
+              type=click.Choice(["commune", "epci", "arrondissement", "departement"]))
+@click.option("--format", "fmt", type=click.Choice(["pdf", "csv"]), default="pdf",
+              show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
+def export_observatory(date_from: str | None, date_to: str | None, group_by: str,
+                       territory_level: str, fmt: str, output: str) -> None:
+    """Write the observatory of ruptures (counts only, small counts masked with the
+    configured COORDINATION_SUPPRESSION_THRESHOLD) as a PDF report or CSV."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from coordination.domain.errors import ValidationError
+    from coordination.services import audit, observatory
+
+    _require_schema()
+    settings = _settings()
+    try:
+        query = observatory.parse_query({"from": date_from, "to": date_to,
+                                         "group_by": group_by,
+                                         "territory_level": territory_level}, date.today())
+    except ValidationError as exc:
+        raise click.ClickException("; ".join(f"{k}: {' '.join(v)}"
+                                             for k, v in exc.fields.items())) from None
+    with _session() as session:
+        figures = observatory.compute_rupture_counts(
+            session, query, threshold=settings.suppression_threshold)
+        audit.record(session, "export", "observatory", None,
+                     detail=f"{fmt.upper()} (CLI) {query.as_args()}")
+        session.commit()
+        if fmt == "pdf":
+            data = observatory.report_pdf(figures, "Observatoire du territoire",
+                                          ZoneInfo(settings.timezone))
+        else:
+            data = "".join(observatory.figures_csv(figures)).encode("utf-8")
+    with open(output, "wb") as handle:
+        handle.write(data)
+    click.echo(f"observatory written to {output}")
+
 
 def main() -> None:
     cli(prog_name="coordination")

@@ -46,6 +46,8 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = False
     public_url: str = "http://127.0.0.1:5000"
+    # Observatory: counts from 1 to threshold - 1 are published as "secret statistique".
+    suppression_threshold: int = 11
 
     @property
     def is_sqlite(self) -> bool:
@@ -80,6 +82,10 @@ DOCUMENTED_VARIABLES: dict[str, tuple[str, str]] = {
     "SMTP_STARTTLS": ("Upgrade the SMTP connection with STARTTLS", "false"),
     "PUBLIC_URL": ("Address of the application, for links in e-mails",
                    "http://127.0.0.1:5000"),
+    "SUPPRESSION_THRESHOLD": (
+        "Observatory: counts from 1 to this value minus one are masked (secret statistique)",
+        "11",
+    ),
 }
 
 
@@ -206,6 +212,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_password=env.get(PREFIX + "SMTP_PASSWORD") or None,
         smtp_starttls=_bool(env, "SMTP_STARTTLS", False),
         public_url=_public_url(env),
+        suppression_threshold=_int(env, "SUPPRESSION_THRESHOLD", 11, 1, 1000),
     )
 
 

@@ -22,6 +22,7 @@ from coordination.models.meetings import (
     Notification,
 )
 from coordination.models.persons import ConsentRecord, IdentityStatusChange, Person, PersonMerge
+from coordination.models.ruptures import Rupture, RuptureCandidate
 from coordination.models.situations import (
     LogigrammeVersion,
     Situation,
@@ -59,6 +60,8 @@ __all__ = [
     "Organisation",
     "Person",
     "PersonMerge",
+    "Rupture",
+    "RuptureCandidate",
     "Situation",
     "SituationShare",
     "TransitionRecord",

@@ -304,6 +304,141 @@ def _load_demo_meetings(session: Session, coordinator: User) -> None:
         meetings.build_agenda(session, coordinator, upcoming, zone)
 
 
+# (weight, type, cause, consequence, transition point, directory category involved): the
+# shapes of rupture the Aude partnership meets most, for 18 months of history.
+DEMO_RUPTURE_PROFILES: list[tuple[int, str, str | None, str | None, str | None, str | None]] = [
+    (9, "hospital_discharge_without_follow_up", "discharge_not_prepared", "rehospitalisation",
+     "psychiatric_hospital_to_home", "psychiatric_hospital"),
+    (6, "hospital_discharge_without_follow_up", "information_not_transmitted",
+     "emergency_visit", "general_hospital_to_home", "general_hospital"),
+    (7, "admission_refused_too_psychiatric", "admission_criteria", "lost_to_follow_up",
+     "addiction_inpatient_to_csapa", "csapa"),
+    (5, "admission_refused_too_addiction", "admission_criteria", "psychiatric_decompensation",
+     "csapa_to_cmp", "cmp"),
+    (7, "excessive_waiting_time", "waiting_time", "emergency_visit", "primary_care_to_cmp",
+     "cmp"),
+    (6, "lost_contact", "person_refusal", "lost_to_follow_up", None, None),
+    (5, "no_housing_at_discharge", "capacity_full", "street", "hospital_to_street", "siao"),
+    (3, "treatment_interruption_opioid_substitution", "prescription_not_renewed", "relapse",
+     "prison_to_community", "csapa"),
+    (2, "loss_of_rights_or_resources", "domiciliation", "rights_loss", None, None),
+    (2, "caregiver_exhaustion", "caregiver_unavailable", "rehospitalisation", None, None),
+    (1, "prison_release_without_follow_up", "no_referent", "street", "prison_to_street", None),
+    (1, "exclusion_after_incident", "house_rules", "street", "shelter_to_housing", "chrs"),
+]
+DEMO_HISTORY_NAMES = ["ALBERT", "BARTHES", "CAZALS", "DELPECH", "ESPINASSE", "FOURCADE",
+                      "GALY", "HUC", "IZARD", "JALABERT", "LAFFONT", "MAUREL", "NOGUES",
+                      "OURLIAC", "PAGES", "RIVALS", "SABATIER", "TEISSEIRE", "VERDIER",
+                      "ANDRIEU", "BOYER", "COMBES", "DURAND", "ESTEVE"]
+DEMO_HISTORY_FIRST = ["Marc", "Nathalie", "Sébastien", "Aurélie", "Laurent", "Sylvie"]
+
+
+def _load_demo_ruptures(session: Session, coordinator: User) -> None:
+    """Ruptures on the demo situations (one open on Mr Lefevre's, one resolved on Mr
+    Benali's) and 18 months of closed situations with their ruptures, so that the
+    observatory has something true to show. Deterministic (a seeded generator)."""
+    import random
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from coordination.domain.ruptures import CURRENT_VERSION as TAXONOMY_VERSION
+    from coordination.models import (
+        Commune,
+        DirectoryService,
+        Person,
+        Rupture,
+        Situation,
+        TransitionRecord,
+    )
+    from coordination.services import persons, ruptures
+    from coordination.workflows.intake import CURRENT_VERSION as INTAKE_VERSION
+
+    if session.scalar(select(Rupture.id).limit(1)) is not None:
+        return
+    today = date.today()
+    people = {p.birth_name: p for p in session.scalars(select(Person))}
+    by_person = {s.person_id: s for s in session.scalars(select(Situation))}
+    csapa = accounts.find_organisation(session, "CSAPA de l'Aude")
+    lefevre = by_person.get(people["LEFEVRE"].id) if "LEFEVRE" in people else None
+    if lefevre is not None and lefevre.state != "draft":
+        ruptures.declare_rupture(session, coordinator, lefevre.id, {
+            "occurred_on": (today - timedelta(days=12)).isoformat(),
+            "type": "hospital_discharge_without_follow_up", "cause": "discharge_not_prepared",
+            "consequence": "emergency_visit", "transition_point": "psychiatric_hospital_to_home",
+            "description": "Sorti du CH sans rendez-vous CMP ni relais addictologie."},
+            today=today)
+    benali = by_person.get(people["BENALI"].id) if "BENALI" in people else None
+    if benali is not None and benali.state != "draft":
+        done = ruptures.declare_rupture(session, coordinator, benali.id, {
+            "occurred_on": (today - timedelta(days=40)).isoformat(),
+            "type": "admission_refused_too_psychiatric", "cause": "admission_criteria",
+            "consequence": "lost_to_follow_up", "transition_point": "addiction_inpatient_to_csapa",
+            "organisation_id": csapa.id,
+            "description": "Admission en post-cure refusée : troubles psychiques jugés "
+                           "trop importants."}, today=today)
+        ruptures.resolve_rupture(session, coordinator, done.id, {
+            "resolved_on": (today - timedelta(days=19)).isoformat(),
+            "resolution": "Suivi conjoint CMP–CSAPA organisé en réunion partenariale."},
+            today=today)
+    generator = random.Random(2026)
+    communes = list(session.scalars(select(Commune.insee).where(Commune.departement == "11")
+                                    .order_by(Commune.population.desc().nulls_last(),
+                                              Commune.insee).limit(10)))
+    services: dict[str, list[int]] = {}
+    for category in {p[5] for p in DEMO_RUPTURE_PROFILES if p[5]}:
+        services[category] = list(session.scalars(
+            select(DirectoryService.id).where(DirectoryService.category == category)
+            .order_by(DirectoryService.id).limit(3)))
+    weights = [p[0] for p in DEMO_RUPTURE_PROFILES]
+    zone = ZoneInfo("Europe/Paris")
+    start = today - timedelta(days=548)
+    for index in range(144):
+        name = DEMO_HISTORY_NAMES[index % len(DEMO_HISTORY_NAMES)]
+        first = DEMO_HISTORY_FIRST[index // len(DEMO_HISTORY_NAMES)]
+        person = persons.create_person(session, coordinator, {
+            "birth_name": name, "birth_first_names": first,
+            "birth_date": date(1950 + (index * 7) % 55, 1 + index % 12, 1 + index % 28)
+            .isoformat(), "sex": "F" if index % 2 else "M",
+            "commune_insee": communes[generator.randrange(len(communes))] if communes
+            else None}, force=True, force_reason="Personne fictive du jeu de démonstration")
+        opened_on = start + timedelta(days=generator.randrange(480))
+        opened = datetime.combine(opened_on, time(10), tzinfo=zone)
+        closed = opened + timedelta(days=60 + generator.randrange(120))
+        situation = Situation(person_id=person.id, requester={"name": "Historique"},
+                              state="closed", intake_version=INTAKE_VERSION, intake_answers={},
+                              referent_user_id=coordinator.id,
+                              created_by_user_id=coordinator.id, created_at=opened,
+                              closure_reason="resolved", closed_at=closed)
+        session.add(situation)
+        session.flush()
+        session.add_all([
+            TransitionRecord(situation_id=situation.id, event="open", from_state="",
+                             to_state="draft", occurred_at=opened, user_id=coordinator.id),
+            TransitionRecord(situation_id=situation.id, event="close", from_state="draft",
+                             to_state="closed", occurred_at=closed, user_id=coordinator.id,
+                             reason="Historique de démonstration",
+                             fields={"closure_reason": "resolved"})])
+        # most people meet one rupture, some two or three (recurrence)
+        for _ in range(generator.choice((1, 1, 1, 2, 2, 3, 4))):
+            _, kind, cause, consequence, point, category = generator.choices(
+                DEMO_RUPTURE_PROFILES, weights)[0]
+            occurred = min(opened_on + timedelta(days=generator.randrange(90)), today)
+            repair = generator.choice((3, 7, 12, 20, 35, 60, 95, None))
+            resolved = occurred + timedelta(days=repair) if repair is not None else None
+            pool = services.get(category or "", [])
+            session.add(Rupture(
+                situation_id=situation.id, occurred_on=occurred,
+                taxonomy_version=TAXONOMY_VERSION, type=kind, cause=cause,
+                consequence=consequence, transition_point=point,
+                service_id=pool[generator.randrange(len(pool))] if pool else None,
+                declared_by_user_id=coordinator.id, declared_at=opened,
+                resolved_on=resolved if resolved and resolved <= today else None,
+                resolution="Relais organisé en réunion partenariale."
+                if resolved and resolved <= today else None,
+                resolved_by_user_id=coordinator.id if resolved and resolved <= today else None))
+    session.commit()
+
+
 def load_demo(session: Session) -> list[DemoAccount]:
     """Create what is missing of the demo territory; return the demo accounts."""
     from directory import reference
@@ -328,5 +463,6 @@ def load_demo(session: Session) -> list[DemoAccount]:
     coordinator = session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0].email))
     _load_demo_persons(session, coordinator)
     _load_demo_situations(session, coordinator, _load_demo_calls(session, coordinator))
+    _load_demo_ruptures(session, coordinator)
     _load_demo_meetings(session, coordinator)
     return list(DEMO_ACCOUNTS)

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from coordination.models import Action, Call, JobRun, Meeting, MeetingStatus, Situation, User
-from coordination.services import audit, meetings, notifications
+from coordination.services import audit, notifications
 from coordination.settings import Settings
 from coordination.workflows.action import OPEN_STATES
 
@@ -38,6 +38,8 @@ class Job:
 
 
 def create_meetings(session: Session, settings: Settings, now: datetime) -> str:
+    from coordination.services import meetings  # jobs is imported by what meetings imports
+
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     created = meetings.ensure_meetings(session, today)
     return f"{len(created)} réunion(s) créée(s)"
@@ -46,6 +48,8 @@ def create_meetings(session: Session, settings: Settings, now: datetime) -> str:
 def prepare_agendas(session: Session, settings: Settings, now: datetime) -> str:
     """Build the next agenda of each organisation as a preview (rebuilt while facts
     change), then build it one last time and freeze it on its freeze date."""
+    from coordination.services import meetings
+
     zone = ZoneInfo(settings.timezone)
     today = now.astimezone(zone).date()
     built = frozen = 0
@@ -193,3 +197,6 @@ def register_job(job: Job) -> None:
     if all(existing.name != job.name for existing in JOBS):
         JOBS.append(job)
 
+
+# Actions and meetings plug their facts, figures and jobs in (see action_figures.py).
+from coordination.services import action_figures as _plugged  # noqa: E402,F401

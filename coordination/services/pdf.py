@@ -272,3 +272,111 @@ def minutes_pdf(meeting: Any, items: list[Any], hidden: int, zone: Any,
     _document(buffer, f"Compte rendu {when:%d/%m/%Y}").build(
         story, onFirstPage=frame, onLaterPages=frame)
     return buffer.getvalue()
+
+
+# --- observatory report ----------------------------------------------------------------------
+
+def _bar_chart(bars: list[tuple[str, int | None]], width: float, masked_text: str) -> Any:
+    """Horizontal bars drawn with ReportLab's shapes; a masked cell is an outlined box
+    with the words, never a length."""
+    from reportlab.graphics.shapes import Drawing, Rect, String
+
+    row, label_width = 14, width * 0.42
+    bar_width = width - label_width - 60
+    drawing = Drawing(width, row * len(bars) + 6)
+    highest = max((v for _, v in bars if v), default=0) or 1
+    for index, (label, value) in enumerate(bars):
+        y = drawing.height - (index + 1) * row
+        short = label if len(label) <= 55 else label[:54] + "…"
+        drawing.add(String(label_width - 4, y + 3, short, fontName="Helvetica", fontSize=7,
+                           textAnchor="end"))
+        if value is None:
+            drawing.add(Rect(label_width, y + 2, 24, row - 4, fillColor=colors.white,
+                             strokeColor=colors.grey, strokeDashArray=[2, 1]))
+            drawing.add(String(label_width + 28, y + 3, masked_text,
+                               fontName="Helvetica-Oblique", fontSize=7))
+            continue
+        length = bar_width * value / highest
+        drawing.add(Rect(label_width, y + 2, length, row - 4,
+                         fillColor=colors.HexColor("#1d4e89"), strokeColor=None))
+        drawing.add(String(label_width + length + 3, y + 3, str(value), fontName="Helvetica",
+                           fontSize=7))
+    return drawing
+
+
+def observatory_report_pdf(figures: Any, organisation_name: str,
+                           definitions: list[tuple[str, str]], zone: Any,
+                           dimension_labels: dict[str, str], masked_text: str) -> bytes:
+    """The observatory report for the ARS: counts only (no name, no free text), masked
+    cells written as words, a chart, the definitions; header and footer on every page."""
+    buffer = BytesIO()
+    generated = utcnow().astimezone(zone)
+    query = figures.query
+    width = A4[0] - 36 * mm
+    period = f"du {query.date_from:%d/%m/%Y} au {query.date_to:%d/%m/%Y}"
+    dims = list(figures.dimensions)
+    filters = ", ".join(f"{k} = {v}" for k, v in query.as_args().items()
+                        if k not in ("from", "to", "group_by", "territory_level")
+                        or (k == "territory_level" and "territory" in dims))
+
+    def cell(row: dict[str, Any]) -> str:
+        return masked_text if row.get("suppressed") else str(row["count"])
+
+    story: list[Any] = [
+        Paragraph("Observatoire des ruptures de parcours", _STYLES["Title"]),
+        _p(f"{organisation_name} — période {period}. Regroupement : "
+           + ", ".join(dimension_labels[d].lower() for d in dims)
+           + (f". Filtres : {filters}" if filters else "") + "."),
+        _p(f"Rapport édité le {generated:%d/%m/%Y à %H:%M}. Effectifs de 1 à "
+           f"{figures.threshold - 1} masqués (secret statistique)."),
+        Spacer(1, 4 * mm),
+        Paragraph("Synthèse", _STYLES["Heading3"]),
+        _table([[_p(a), _p(b)] for a, b in (
+            ("Ruptures sur la période",
+             masked_text if figures.total is None else str(figures.total)),
+            ("Part résolue", "—" if figures.resolved_share is None
+             else f"{100 * figures.resolved_share:.0f} %"),
+            ("Délai médian de réparation", "—" if figures.median_repair_days is None
+             else f"{figures.median_repair_days:.0f} jours"),
+            *((r["persons_label"], cell(r)) for r in figures.recurrence))],
+            [width * 0.6, width * 0.4]),
+        Paragraph("Graphique", _STYLES["Heading3"]),
+    ]
+    bars = figures.chart_bars(limit=45)
+    if bars:
+        story.append(_bar_chart(bars, width, masked_text))
+        if len(figures.rows) > len(bars):
+            story.append(_p(f"Graphique limité aux {len(bars)} premières lignes du tableau."))
+    story.append(Paragraph("Effectifs", _STYLES["Heading3"]))
+    header = [_p(dimension_labels[d]) for d in dims] + [_p("Ruptures")]
+    rows = [header] + [[_p(r[f"{d}_label"]) for d in dims] + [_p(cell(r))]
+                       for r in figures.rows]
+    table = Table(rows, colWidths=[width * 0.8 / max(len(dims), 1)] * len(dims)
+                  + [width * 0.2], repeatRows=1)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f0f1f5"))]))
+    story.append(table)
+    for title, key, items in (("Délai de réparation", "bucket", figures.repair_distribution),
+                              ("Points de transition", "transition_point",
+                               figures.transition_points)):
+        story.append(Paragraph(title, _STYLES["Heading3"]))
+        story.append(_table([[_p(r[f"{key}_label"]), _p(cell(r))] for r in items]
+                            or [[_p("—"), _p("—")]], [width * 0.75, width * 0.25]))
+    story.append(Paragraph("Définitions", _STYLES["Heading3"]))
+    story += [_p(f"{term} : {text}") for term, text in definitions]
+
+    def decorate(canvas: Any, document: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7.5)
+        canvas.drawString(18 * mm, A4[1] - 10 * mm,
+                          f"Observatoire des ruptures de parcours — {organisation_name}")
+        canvas.drawRightString(A4[0] - 18 * mm, A4[1] - 10 * mm, period)
+        canvas.drawString(18 * mm, 10 * mm, f"Édité le {generated:%d/%m/%Y à %H:%M} — "
+                                            "données agrégées, aucune donnée nominative")
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"page {document.page}")
+        canvas.restoreState()
+
+    _document(buffer, "Observatoire des ruptures de parcours").build(
+        story, onFirstPage=decorate, onLaterPages=decorate)
+    return buffer.getvalue()

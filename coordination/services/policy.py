@@ -75,6 +75,12 @@ def situation_visibility_clause(user: User) -> ColumnElement[bool]:
     return rule
 
 
+def can_declare_ruptures(user: User) -> bool:
+    """Coordinators and partners declare and resolve ruptures on the situations they see
+    (`situation_visibility_clause`); managers only read the observatory's counts."""
+    return user.has_role(Role.COORDINATOR, Role.PARTNER)
+
+
 # --- calls, configuration, activity --------------------------------------------------------
 
 def can_take_calls(user: User) -> bool:

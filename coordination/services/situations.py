@@ -429,3 +429,4 @@ def unshare_situation(session: Session, actor: User, situation: Situation,
 
 # Modules that plug into the hooks above register themselves when imported.
 from coordination.services import actions as _actions  # noqa: E402,F401
+from coordination.services import ruptures as _ruptures  # noqa: E402,F401

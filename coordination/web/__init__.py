@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
         meetings,
         notifications,
         persons,
+        ruptures,
         situations,
     )
 
@@ -65,6 +66,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(meetings.bp)
     app.register_blueprint(actions.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(ruptures.bp)
     from directory import web as directory_web
 
     app.register_blueprint(directory_web.bp)
@@ -121,6 +123,10 @@ def navigation_for(user: object) -> list[tuple[str, str]]:
     if user.has_role(Role.COORDINATOR, Role.PARTNER):  # type: ignore[attr-defined]
         items += [("situations.index", "Situations"), ("meetings.index", "Réunions"),
                   ("actions.index", "Actions")]
+    if user.has_role(Role.COORDINATOR):  # type: ignore[attr-defined]
+        items.append(("ruptures.candidates", "Candidats de rupture"))
+    if user.has_role(Role.COORDINATOR, Role.MANAGER):  # type: ignore[attr-defined]
+        items.append(("ruptures.observatory_page", "Observatoire"))
     if user.has_role(Role.COORDINATOR, Role.ADMIN):  # type: ignore[attr-defined]
         items.append(("persons.search", "Personnes"))
     items.append(("directory.search_page", "Annuaire"))

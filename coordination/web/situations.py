@@ -11,7 +11,16 @@ from flask_login import current_user
 
 from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, DomainError, ValidationError, as_id, as_page
-from coordination.services import accounts, actions, logigrammes, meetings, persons, situations
+from coordination.domain.ruptures import load_taxonomy
+from coordination.services import (
+    accounts,
+    actions,
+    logigrammes,
+    meetings,
+    persons,
+    ruptures,
+    situations,
+)
 from coordination.services.pdf import intake_summary_pdf
 from coordination.web.access import allow
 from coordination.web.context import db
@@ -84,7 +93,10 @@ def show(situation_id: int):  # type: ignore[no-untyped-def]
         is_coordinator=current_user.has_role(Role.COORDINATOR),
         actions=actions.situation_actions(db(), current_user, situation),
         discussions=meetings.situation_discussions(db(), situation),
-        action_type_list=list(ActionType), today=date.today())
+        action_type_list=list(ActionType),
+        ruptures=ruptures.list_for_situation(db(), current_user, situation),
+        taxonomy=load_taxonomy(), partner_organisations=accounts.list_organisations(db()),
+        today=date.today())
 
 
 @bp.route("/<int:situation_id>/fiche-de-recueil", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ def test_run_the_meeting_then_the_partner_completes_its_action(page, browser, li
     page.get_by_role("link", name="Réunions").click()
     page.get_by_role("region", name="À venir").get_by_role("link").first.click()
     agenda = page.get_by_role("region", name="Ordre du jour")
-    assert "Nouvelle situation orientée vers la réunion" in agenda.inner_text()
+    assert "Rupture de parcours ouverte" in agenda.inner_text()  # Mr Lefevre, in the demo
     screenshot(page, "15-ordre-du-jour")
     for link in ("Ordre du jour (PDF)", "Ordre du jour pseudonymisé (PDF, pour diffusion)"):
         href = page.get_by_role("link", name=link).get_attribute("href")

@@ -221,3 +221,25 @@ def test_publishing_an_invalid_logigramme_leaves_the_current_one(initialised, tm
         current = session.query(LogigrammeVersion).filter_by(is_current=True).one()
         assert current.version == "2027.1"
     engine.dispose()
+
+
+def test_the_rupture_candidate_sweep_is_idempotent_and_the_observatory_exports(
+        initialised, tmp_path):
+    initialised("demo")
+    first = initialised("raise-rupture-candidates")
+    second = initialised("raise-rupture-candidates")
+    assert first.exit_code == second.exit_code == 0, first.output
+    assert second.output.startswith("0 new rupture candidate(s)")
+    report = tmp_path / "observatoire.pdf"
+    done = initialised("export-observatory", "--group-by", "type,quarter", "--output",
+                       str(report))
+    assert done.exit_code == 0, done.output
+    assert report.read_bytes().startswith(b"%PDF")
+    table = tmp_path / "observatoire.csv"
+    assert initialised("export-observatory", "--format", "csv", "--output",
+                       str(table)).exit_code == 0
+    rows = [line.split(";") for line in table.read_text(encoding="utf-8-sig").splitlines()]
+    assert rows[0] == ["Trimestre", "Ruptures"]
+    assert not any(r[-1].isdigit() and 0 < int(r[-1]) < 11 for r in rows[1:])
+    refused = initialised("export-observatory", "--group-by", "nom", "--output", str(table))
+    assert refused.exit_code != 0 and "group_by" in refused.output

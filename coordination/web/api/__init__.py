@@ -87,6 +87,7 @@ from coordination.web.api import (  # noqa: E402,F401  (registers the routes)
     meetings,
     organisations,
     persons,
+    ruptures,
     situations,
 )
 from directory import web as directory_web  # noqa: E402,F401  (the directory's routes)

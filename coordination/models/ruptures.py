@@ -1,0 +1,82 @@
+"""Pathway ruptures (ruptures de parcours) and the candidates the scheduler raises."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordination.db import Base, utcnow
+
+
+class Rupture(Base):
+    """A rupture declared on a situation (codes of the taxonomy version it was declared
+    under); open while `resolved_on` is empty."""
+
+    __tablename__ = "ruptures"
+    __audited__ = True
+    __table_args__ = (
+        # the observatory reads a period, the situation page and the workflow guard one
+        # situation's open ruptures
+        Index("ix_ruptures_occurred_type", "occurred_on", "type"),
+        Index("ix_ruptures_situation_open", "situation_id", "resolved_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id"))
+    occurred_on: Mapped[date]
+    taxonomy_version: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(63))
+    cause: Mapped[str | None] = mapped_column(String(63))
+    consequence: Mapped[str | None] = mapped_column(String(63))
+    transition_point: Mapped[str | None] = mapped_column(String(63))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("directory_services.id"),
+                                                   index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
+                                                        index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    declared_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    declared_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_on: Mapped[date | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None]
+
+    situation = relationship("Situation", lazy="joined")
+    service = relationship("DirectoryService", lazy="joined")
+    organisation = relationship("Organisation", lazy="joined")
+    declared_by = relationship("User", foreign_keys=[declared_by_user_id], lazy="joined")
+    resolved_by = relationship("User", foreign_keys=[resolved_by_user_id], lazy="joined")
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_on is None
+
+
+class RuptureCandidate(Base):
+    """A fact that suggests a rupture (coordination/domain/rupture_candidates.py), raised
+    once per key, ever: a dismissed key is never raised again."""
+
+    __tablename__ = "rupture_candidates"
+    __audited__ = True
+    __table_args__ = (Index("ix_rupture_candidates_status_raised", "status", "raised_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id"), index=True)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"))
+    explanation: Mapped[str] = mapped_column(Text)
+    occurred_on: Mapped[date]
+    suggested_type: Mapped[str | None] = mapped_column(String(63))
+    suggested_cause: Mapped[str | None] = mapped_column(String(63))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, confirmed, dismissed
+    dismissed_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    rupture_id: Mapped[int | None] = mapped_column(ForeignKey("ruptures.id"))
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    situation = relationship("Situation", lazy="joined")
+    decided_by = relationship("User", lazy="joined")

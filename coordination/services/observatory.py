@@ -1,0 +1,503 @@
+"""The observatory of pathway ruptures and the activity figures (issue 8; DESIGN §7).
+
+Managers and coordinators read counts, never a name nor a free-text note. Every published
+count from 1 to threshold - 1 is masked with secondary suppression
+(coordination/domain/suppression.py); the threshold comes from the deployment's settings
+(`COORDINATION_SUPPRESSION_THRESHOLD`), never from a request. Grouped counts are computed
+in SQL on raw keys (codes, year, month), then folded into the requested dimensions.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import extract, func, select
+from sqlalchemy.orm import Session
+
+from coordination.domain.errors import NotFound, ValidationError
+from coordination.domain.ruptures import load_taxonomy
+from coordination.domain.suppression import (
+    DEFAULT_THRESHOLD,
+    parse_group_by,
+    suppress_small_counts,
+)
+from coordination.models import Call, Person, Rupture, Situation, TriageRecord, User
+from coordination.services import audit, calls, logigrammes, policy
+from coordination.workflows.complex_case import ClosureReason
+from directory.categories import BY_CODE as CATEGORIES
+from directory.models import Commune, DirectoryService
+
+MAX_PERIOD_DAYS = 3653  # ten years
+UNKNOWN = ""  # the code of "not recorded" in any dimension
+DIMENSION_LABELS = {"type": "Type de rupture", "cause": "Cause",
+                    "service_category": "Catégorie de service", "territory": "Territoire",
+                    "month": "Mois", "quarter": "Trimestre"}
+TERRITORY_LEVELS = {"commune": "Commune", "epci": "EPCI (intercommunalité)",
+                    "arrondissement": "Arrondissement", "departement": "Département"}
+FILTER_LABELS = {"from": "Du", "to": "Au", "group_by": "Regrouper par",
+                 "territory_level": "Niveau de territoire", "departement": "Département",
+                 "type": "Type de rupture", "cause": "Cause",
+                 "service_category": "Catégorie de service"}
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")
+REPAIR_BUCKETS = (("week", "7 jours ou moins", 7), ("month", "8 à 30 jours", 30),
+                  ("quarter", "31 à 90 jours", 90), ("longer", "Plus de 90 jours", None),
+                  ("open", "Non résolue", None))
+SUPPRESSED_TEXT = "secret statistique"
+
+# The definition of each indicator, shown on the page and in the PDF.
+DEFINITIONS = (
+    ("Rupture", "Rupture de parcours confirmée (déclarée, ou candidat confirmé par une "
+                "coordinatrice), comptée à sa date de survenue."),
+    ("Secret statistique", "Tout effectif de 1 à {lowest_masked} est masqué, ainsi que "
+                           "d'autres cases choisies pour que les totaux ne permettent pas de "
+                           "le retrouver. Le seuil est fixé par la configuration du "
+                           "déploiement."),
+    ("Part résolue", "Ruptures de la période résolues à ce jour, sur l'ensemble des "
+                     "ruptures de la période."),
+    ("Délai de réparation", "Jours entre la survenue et la résolution (médiane des "
+                            "ruptures résolues de la période)."),
+    ("Récurrence", "Personnes ayant connu au moins deux ruptures sur la période."),
+    ("Territoire", "Commune de résidence de la personne, regroupée par EPCI, arrondissement "
+                   "ou département (référentiel des communes de l'annuaire)."),
+)
+
+
+# --- the question --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ObservatoryQuery:
+    date_from: date
+    date_to: date
+    group_by: tuple[str, ...] = ("quarter",)
+    territory_level: str = "epci"
+    departement: str | None = None
+    type: str | None = None
+    cause: str | None = None
+    service_category: str | None = None
+
+    def as_args(self) -> dict[str, str]:
+        return {k: v for k, v in {
+            "from": self.date_from.isoformat(), "to": self.date_to.isoformat(),
+            "group_by": ",".join(self.group_by), "territory_level": self.territory_level,
+            "departement": self.departement, "type": self.type, "cause": self.cause,
+            "service_category": self.service_category}.items() if v}
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The last four quarters, the current one included."""
+    start = quarter_start(today)
+    for _ in range(3):
+        start = quarter_start(start - timedelta(days=1))
+    return start, today
+
+
+def parse_query(args: Mapping[str, Any], today: date) -> ObservatoryQuery:
+    """The observatory's filters from a query string: 422 naming each bad parameter. A
+    period of more than ten years, an unknown dimension or code is refused; nothing here
+    can change the suppression threshold."""
+    errors: dict[str, list[str]] = {}
+    default_from, default_to = default_period(today)
+    dates: dict[str, date] = {}
+    for name, default in (("from", default_from), ("to", default_to)):
+        raw = str(args.get(name) or "").strip()
+        try:
+            dates[name] = date.fromisoformat(raw) if raw else default
+        except ValueError:
+            errors[name] = ["Date attendue (AAAA-MM-JJ)."]
+            dates[name] = default
+    if dates["to"] < dates["from"]:
+        errors["to"] = ["La fin de la période précède son début."]
+    elif (dates["to"] - dates["from"]).days > MAX_PERIOD_DAYS:
+        errors["to"] = ["Dix ans au plus entre le début et la fin de la période."]
+    group_by: tuple[str, ...] = ("quarter",)
+    try:
+        group_by = parse_group_by(args.get("group_by"))
+    except ValidationError as exc:
+        errors.update(exc.fields)
+    level = str(args.get("territory_level") or "epci").strip()
+    if level not in TERRITORY_LEVELS:
+        errors["territory_level"] = ["Valeurs : " + ", ".join(TERRITORY_LEVELS) + "."]
+    taxonomy = load_taxonomy()
+    values: dict[str, str | None] = {}
+    for name, known in (("type", taxonomy.codes("types")), ("cause", taxonomy.codes("causes")),
+                        ("service_category", tuple(CATEGORIES))):
+        raw = str(args.get(name) or "").strip()
+        if raw and raw not in known:
+            errors[name] = [f"Code inconnu : « {raw[:60]} »."]
+        values[name] = raw or None
+    departement = str(args.get("departement") or "").strip().upper()
+    if departement and not (len(departement) in (2, 3) and departement.isalnum()):
+        errors["departement"] = ["Code de département attendu (ex. 11, 2A, 974)."]
+    if errors:
+        raise ValidationError(errors)
+    return ObservatoryQuery(dates["from"], dates["to"], group_by, level,
+                            departement or None, values["type"], values["cause"],
+                            values["service_category"])
+
+
+# --- labels --------------------------------------------------------------------------------
+
+def period_label(dimension: str, code: str) -> str:
+    if dimension == "quarter":
+        year, quarter = code.split("-T")
+        return f"T{quarter} {year}"
+    year, month = code.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+def _labeller(session: Session, query: ObservatoryQuery,
+              territories: Iterable[str]) -> Callable[[str, str], str]:
+    taxonomy = load_taxonomy()
+    names: dict[str, str] = {}
+    codes = [c for c in set(territories) if c]
+    if codes and query.territory_level == "commune":
+        names = dict(session.execute(select(Commune.insee, Commune.name)
+                                     .where(Commune.insee.in_(codes))).all())
+    elif codes and query.territory_level == "epci":
+        names = {k: v for k, v in session.execute(
+            select(Commune.epci_siren, func.max(Commune.epci_name))
+            .where(Commune.epci_siren.in_(codes)).group_by(Commune.epci_siren)).all() if v}
+
+    def label(dimension: str, code: str) -> str:
+        if dimension in ("month", "quarter"):
+            return period_label(dimension, code)
+        if code == UNKNOWN:
+            return "Non renseigné"
+        if dimension == "type":
+            return taxonomy.label("types", code) or code
+        if dimension == "cause":
+            return taxonomy.label("causes", code) or code
+        if dimension == "transition_point":
+            return taxonomy.label("transition_points", code) or code
+        if dimension == "service_category":
+            return CATEGORIES[code].label if code in CATEGORIES else code
+        if query.territory_level == "arrondissement":
+            return f"Arrondissement {code}"
+        if query.territory_level == "departement":
+            return f"Département {code}"
+        return names.get(code, code)
+
+    return label
+
+
+# --- the ruptures --------------------------------------------------------------------------
+
+@dataclass
+class RuptureFigures:
+    query: ObservatoryQuery
+    threshold: int
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    total: int | None = None  # None: masked
+    resolved_share: float | None = None
+    median_repair_days: float | None = None
+    repair_distribution: list[dict[str, Any]] = field(default_factory=list)
+    recurrence: list[dict[str, Any]] = field(default_factory=list)
+    transition_points: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return self.query.group_by
+
+    def chart_bars(self, limit: int = 40) -> list[tuple[str, int | None]]:
+        """(label, count or None when masked) per published row, in table order."""
+        return [(" · ".join(row[f"{d}_label"] for d in self.dimensions), row.get("count"))
+                for row in self.rows[:limit]]
+
+
+def _territory_column(level: str) -> Any:
+    return {"commune": Commune.insee, "epci": Commune.epci_siren,
+            "arrondissement": Commune.arrondissement,
+            "departement": Commune.departement}[level]
+
+
+def _scoped(statement: Any, query: ObservatoryQuery) -> Any:
+    """Joins and filters shared by every figure: the period and the filters."""
+    statement = (statement.select_from(Rupture)
+                 .join(Situation, Situation.id == Rupture.situation_id)
+                 .join(Person, Person.id == Situation.person_id)
+                 .outerjoin(Commune, Commune.insee == Person.commune_insee)
+                 .outerjoin(DirectoryService, DirectoryService.id == Rupture.service_id)
+                 .where(Rupture.occurred_on >= query.date_from,
+                        Rupture.occurred_on <= query.date_to))
+    if query.departement:
+        statement = statement.where(Commune.departement == query.departement)
+    if query.type:
+        statement = statement.where(Rupture.type == query.type)
+    if query.cause:
+        statement = statement.where(Rupture.cause == query.cause)
+    if query.service_category:
+        statement = statement.where(DirectoryService.category == query.service_category)
+    return statement
+
+
+def _require_reader(actor: User) -> None:
+    if not policy.can_read_activity(actor):
+        raise NotFound()
+
+
+def rupture_counts(session: Session, actor: User, query: ObservatoryQuery, *,
+                   threshold: int = DEFAULT_THRESHOLD) -> RuptureFigures:
+    """The observatory's figures for managers and coordinators: counts only."""
+    _require_reader(actor)
+    return compute_rupture_counts(session, query, threshold=threshold)
+
+
+def compute_rupture_counts(session: Session, query: ObservatoryQuery, *,
+                           threshold: int = DEFAULT_THRESHOLD) -> RuptureFigures:
+    """The figures themselves, without an actor (the CLI export runs as the operator)."""
+    figures = RuptureFigures(query, threshold)
+    raw = {"type": Rupture.type, "cause": Rupture.cause,
+           "service_category": DirectoryService.category,
+           "territory": _territory_column(query.territory_level)}
+    columns = [raw[d].label(d) for d in query.group_by if d in raw]
+    if {"month", "quarter"} & set(query.group_by):
+        columns += [extract("year", Rupture.occurred_on).label("year"),
+                    extract("month", Rupture.occurred_on).label("month_number")]
+    statement = _scoped(select(*columns, func.count().label("n")), query)
+    if columns:
+        statement = statement.group_by(*[c.name for c in columns])
+    cells: dict[tuple[str, ...], int] = {}
+    for row in session.execute(statement).mappings():
+        key = []
+        for dimension in query.group_by:
+            if dimension == "month":
+                key.append(f"{int(row['year']):04d}-{int(row['month_number']):02d}")
+            elif dimension == "quarter":
+                key.append(f"{int(row['year']):04d}-T{(int(row['month_number']) + 2) // 3}")
+            else:
+                key.append(row[dimension] or UNKNOWN)
+        cells[tuple(key)] = cells.get(tuple(key), 0) + row["n"]
+    total = sum(cells.values())
+    figures.total = None if 0 < total < threshold else total
+    published = suppress_small_counts(
+        [{**dict(zip(query.group_by, key, strict=True)), "count": n}
+         for key, n in cells.items()], query.group_by, threshold)
+    territories = [r["territory"] for r in published if "territory" in r]
+    label = _labeller(session, query, territories)
+    for row in published:
+        for dimension in query.group_by:
+            row[f"{dimension}_label"] = label(dimension, row[dimension])
+    figures.rows = sorted(published, key=lambda r: tuple(
+        r[d] if d in ("month", "quarter") else r[f"{d}_label"].casefold()
+        for d in query.group_by))
+    _repair(session, query, figures, total)
+    _recurrence(session, query, figures)
+    points = suppress_small_counts(
+        [{"transition_point": code or UNKNOWN, "count": n} for code, n in session.execute(
+            _scoped(select(Rupture.transition_point, func.count()), query)
+            .group_by(Rupture.transition_point)).all()], ("transition_point",), threshold)
+    for row in points:
+        row["transition_point_label"] = label("transition_point", row["transition_point"])
+    figures.transition_points = sorted(points, key=lambda r: (
+        "count" not in r, -r.get("count", 0), r["transition_point_label"]))
+    return figures
+
+
+def _repair(session: Session, query: ObservatoryQuery, figures: RuptureFigures,
+            total: int) -> None:
+    """Time to resolution: median, distribution, share resolved."""
+    threshold = figures.threshold
+    delays = [(resolved - occurred).days for occurred, resolved in session.execute(
+        _scoped(select(Rupture.occurred_on, Rupture.resolved_on), query)
+        .where(Rupture.resolved_on.is_not(None)))]
+    buckets = dict.fromkeys((code for code, _, _ in REPAIR_BUCKETS), 0)
+    for days in delays:
+        code = next(c for c, _, high in REPAIR_BUCKETS if high is None or days <= high)
+        buckets[code] += 1
+    buckets["open"] = total - len(delays)
+    labels = {code: text for code, text, _ in REPAIR_BUCKETS}
+    figures.repair_distribution = [
+        {**row, "bucket_label": labels[row["bucket"]]} for row in suppress_small_counts(
+            [{"bucket": code, "count": n} for code, n in buckets.items()], ("bucket",),
+            threshold)]
+    resolved, unresolved = len(delays), total - len(delays)
+    # The share would give both counts back from the total: publish it only when neither
+    # is masked.
+    if total and all(n == 0 or n >= threshold for n in (resolved, unresolved)) \
+            and total >= threshold:
+        figures.resolved_share = resolved / total
+    if len(delays) >= threshold:
+        figures.median_repair_days = float(statistics.median(delays))
+
+
+def _recurrence(session: Session, query: ObservatoryQuery, figures: RuptureFigures) -> None:
+    per_person = _scoped(select(Situation.person_id, func.count().label("n")), query) \
+        .group_by(Situation.person_id).subquery()
+    counts = dict(session.execute(
+        select(per_person.c.n >= 2, func.count()).group_by(per_person.c.n >= 2)).all())
+    rows = [{"persons": "recurring", "count": counts.get(True, 0)},
+            {"persons": "once", "count": counts.get(False, 0)}]
+    labels = {"recurring": "Au moins deux ruptures", "once": "Une seule rupture"}
+    figures.recurrence = [{**row, "persons_label": labels[row["persons"]]}
+                          for row in suppress_small_counts(rows, ("persons",),
+                                                           figures.threshold)]
+
+
+def cell_text(row: Mapping[str, Any]) -> str:
+    return SUPPRESSED_TEXT if row.get("suppressed") else str(row["count"])
+
+
+def export_csv(session: Session, actor: User, query: ObservatoryQuery, *,
+               threshold: int = DEFAULT_THRESHOLD) -> Iterator[str]:
+    """The grouped counts as CSV (semicolons, UTF-8 with BOM), masked cells written as
+    « secret statistique »; the export is audited."""
+    figures = rupture_counts(session, actor, query, threshold=threshold)
+    audit.record(session, "export", "observatory", None, detail="CSV " + str(query.as_args()))
+    session.commit()
+    return figures_csv(figures)
+
+
+def figures_csv(figures: RuptureFigures) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow([DIMENSION_LABELS[d] for d in figures.dimensions] + ["Ruptures"])
+    for row in figures.rows:
+        writer.writerow([row[f"{d}_label"] for d in figures.dimensions] + [cell_text(row)])
+    writer.writerow(["Total"] + [""] * (len(figures.dimensions) - 1)
+                    + [SUPPRESSED_TEXT if figures.total is None else figures.total])
+    return iter(["\ufeff", buffer.getvalue()])
+
+
+def definitions(threshold: int) -> list[tuple[str, str]]:
+    return [(term, text.format(lowest_masked=threshold - 1)) for term, text in DEFINITIONS]
+
+
+def export_pdf(session: Session, actor: User, query: ObservatoryQuery, *,
+               threshold: int = DEFAULT_THRESHOLD, zone: tzinfo = calls.PARIS) -> bytes:
+    """The observatory report for the ARS (PDF with a chart); the export is audited."""
+    figures = rupture_counts(session, actor, query, threshold=threshold)
+    audit.record(session, "export", "observatory", None, detail="PDF " + str(query.as_args()))
+    session.commit()
+    return report_pdf(figures, actor.organisation.name, zone)
+
+
+def report_pdf(figures: RuptureFigures, organisation_name: str, zone: tzinfo) -> bytes:
+    from coordination.services import pdf
+
+    return pdf.observatory_report_pdf(figures, organisation_name,
+                                      definitions(figures.threshold), zone,
+                                      DIMENSION_LABELS, SUPPRESSED_TEXT)
+
+
+# --- activity ------------------------------------------------------------------------------
+
+@dataclass
+class ActivityFigures:
+    date_from: date
+    date_to: date
+    threshold: int
+    calls: calls.CallCounters
+    situations_opened: int | None = None
+    situations_closed: int | None = None
+    closure_reasons: list[dict[str, Any]] = field(default_factory=list)
+    triages: int | None = None
+    triage_outcomes: list[dict[str, Any]] = field(default_factory=list)
+    triage_overrides: list[dict[str, Any]] = field(default_factory=list)
+    median_days_open_to_triage: float | None = None
+    median_days_call_to_triage: float | None = None
+    # Figures added by later modules (actions, meetings), by name.
+    more: dict[str, Any] = field(default_factory=dict)
+
+
+# Later modules add their figures: each source takes (session, actor, date_from, date_to,
+# threshold, zone) and returns (name, figures as plain JSON-able data). They appear in
+# `GET /api/v1/observatory/activity` under their name and in `ActivityFigures.more`.
+ACTIVITY_SOURCES: list[Callable[[Session, User, date, date, int, tzinfo],
+                                tuple[str, Any]]] = []
+
+
+def _bounds(date_from: date, date_to: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    return (datetime.combine(date_from, time.min, tzinfo=zone),
+            datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone))
+
+
+def _masked(n: int, threshold: int) -> int | None:
+    return None if 0 < n < threshold else n
+
+
+def _median_days(pairs: Iterable[tuple[datetime, datetime]], threshold: int) -> float | None:
+    days = [(end - start).total_seconds() / 86400 for start, end in pairs if start and end]
+    return round(statistics.median(days), 1) if len(days) >= threshold else None
+
+
+def activity_counts(session: Session, actor: User, date_from: date, date_to: date, *,
+                    threshold: int = DEFAULT_THRESHOLD,
+                    zone: tzinfo = calls.PARIS) -> ActivityFigures:
+    """Activity tracking for a period: calls (the call journal's counters), situations
+    opened and closed, triage outcomes and overrides, delays to triage. Counts about
+    situations are masked like the observatory's."""
+    _require_reader(actor)
+    figures = ActivityFigures(date_from, date_to, threshold,
+                              calls.counters(session, actor, date_from, date_to, zone=zone))
+    start, end = _bounds(date_from, date_to, zone)
+    opened = session.scalar(select(func.count()).select_from(Situation).where(
+        Situation.created_at >= start, Situation.created_at < end)) or 0
+    figures.situations_opened = _masked(opened, threshold)
+    closed = dict(session.execute(
+        select(Situation.closure_reason, func.count()).where(
+            Situation.closed_at >= start, Situation.closed_at < end)
+        .group_by(Situation.closure_reason)).all())
+    figures.situations_closed = _masked(sum(closed.values()), threshold)
+    figures.closure_reasons = [
+        {**row, "reason_label": ClosureReason(row["reason"]).label}
+        for row in suppress_small_counts(
+            [{"reason": r.value, "count": closed.get(r.value, 0)} for r in ClosureReason],
+            ("reason",), threshold)]
+    in_period = (TriageRecord.occurred_at >= start, TriageRecord.occurred_at < end)
+    outcomes = dict(session.execute(select(TriageRecord.final_outcome, func.count())
+                                    .where(*in_period)
+                                    .group_by(TriageRecord.final_outcome)).all())
+    figures.triages = _masked(sum(outcomes.values()), threshold)
+    names = {k: o.label for k, o in logigrammes.current(session).outcomes.items()}
+    figures.triage_outcomes = [
+        {**row, "outcome_label": names.get(row["outcome"], row["outcome"])}
+        for row in suppress_small_counts(
+            [{"outcome": code, "count": n} for code, n in sorted(outcomes.items())],
+            ("outcome",), threshold)]
+    overridden = session.scalar(select(func.count()).select_from(TriageRecord).where(
+        *in_period, TriageRecord.final_outcome != TriageRecord.proposed_outcome)) or 0
+    figures.triage_overrides = [
+        {**row, "decision_label": {"followed": "Issue du logigramme suivie",
+                                   "overridden": "Issue modifiée (avec motif)"}[row["decision"]]}
+        for row in suppress_small_counts(
+            [{"decision": "followed", "count": sum(outcomes.values()) - overridden},
+             {"decision": "overridden", "count": overridden}], ("decision",), threshold)]
+    first_triage = (select(TriageRecord.situation_id,
+                           func.min(TriageRecord.occurred_at).label("at"))
+                    .group_by(TriageRecord.situation_id).subquery())
+    rows = session.execute(
+        select(Situation.created_at, first_triage.c.at, Call.received_at)
+        .join(first_triage, first_triage.c.situation_id == Situation.id)
+        .outerjoin(Call, Call.id == Situation.origin_call_id)
+        .where(first_triage.c.at >= start, first_triage.c.at < end)).all()
+    rows = [(opened_at, _aware(at), received) for opened_at, at, received in rows]
+    figures.median_days_open_to_triage = _median_days(((o, t) for o, t, _ in rows), threshold)
+    figures.median_days_call_to_triage = _median_days(((c, t) for _, t, c in rows), threshold)
+    for source in ACTIVITY_SOURCES:
+        name, value = source(session, actor, date_from, date_to, threshold, zone)
+        figures.more[name] = value
+    return figures
+
+
+def _aware(moment: Any) -> datetime:
+    """MIN() over a UTC column comes back as text on SQLite."""
+    from datetime import UTC
+
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# Actions and meetings plug their facts, figures and jobs in (see action_figures.py).
+from coordination.services import action_figures as _plugged  # noqa: E402,F401

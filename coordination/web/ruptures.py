@@ -1,0 +1,196 @@
+"""Ruptures in the browser: declare and resolve on the situation page, the candidates to
+review, the observatory (table, chart, CSV, PDF report)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+
+from coordination.db import utcnow
+from coordination.domain.accounts import Role
+from coordination.domain.errors import DomainError, ValidationError, as_id, as_page
+from coordination.domain.ruptures import load_taxonomy
+from coordination.services import observatory, ruptures
+from coordination.web.access import allow
+from coordination.web.charts import bar_chart_svg
+from coordination.web.context import db, local_zone, settings
+
+bp = Blueprint("ruptures", __name__)
+CARE = (Role.COORDINATOR, Role.PARTNER)
+READERS = (Role.MANAGER, Role.COORDINATOR)
+FIELDS = ("occurred_on", "type", "cause", "consequence", "transition_point", "service_id",
+          "organisation_id", "description")
+FORM_LABELS = {"occurred_on": "Date de la rupture", "type": "Type de rupture",
+               "cause": "Cause", "consequence": "Conséquence",
+               "transition_point": "Point de transition",
+               "service_id": "Service de l'annuaire", "organisation_id": "Organisation",
+               "description": "Description", "resolved_on": "Date de résolution",
+               "resolution": "Comment la rupture a été résolue", "reason": "Motif",
+               "version": "Version"}
+
+
+def _today() -> Any:
+    return utcnow().astimezone(local_zone()).date()
+
+
+def _flash_error(exc: DomainError) -> None:
+    if isinstance(exc, ValidationError):
+        for name, messages in exc.fields.items():
+            for message in messages:
+                flash(f"{FORM_LABELS.get(name, name)} : {message}", "error")
+    else:
+        flash(exc.message, "error")
+
+
+def _situation_page(situation_id: int) -> Any:
+    return redirect(url_for("situations.show", situation_id=situation_id) + "#ruptures")
+
+
+@bp.post("/situations/<int:situation_id>/ruptures")
+@allow(*CARE)
+def declare(situation_id: int):  # type: ignore[no-untyped-def]
+    data = {name: request.form.get(name, "") for name in FIELDS}
+    try:
+        ruptures.declare_rupture(db(), current_user, situation_id, data,
+                                 expected_version=as_id(request.form.get("version")),
+                                 today=_today())
+    except ValidationError as exc:
+        _flash_error(exc)
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise
+        _flash_error(exc)
+    else:
+        flash("Rupture enregistrée.", "success")
+    return _situation_page(situation_id)
+
+
+@bp.post("/ruptures/<int:rupture_id>/resolution")
+@allow(*CARE)
+def resolve(rupture_id: int):  # type: ignore[no-untyped-def]
+    rupture = ruptures.get_rupture(db(), current_user, rupture_id)
+    try:
+        ruptures.resolve_rupture(db(), current_user, rupture_id,
+                                 {"resolved_on": request.form.get("resolved_on", ""),
+                                  "resolution": request.form.get("resolution", "")},
+                                 today=_today())
+    except DomainError as exc:
+        _flash_error(exc)
+    else:
+        flash("Rupture résolue.", "success")
+    return _situation_page(rupture.situation_id)
+
+
+@bp.get("/ruptures/candidats")
+@allow(Role.COORDINATOR)
+def candidates():  # type: ignore[no-untyped-def]
+    status = request.args.get("statut", "open")
+    if status not in ruptures.CANDIDATE_STATUSES:
+        status = "open"
+    result = ruptures.list_candidates(db(), current_user, status=status,
+                                      page=as_page(request.args.get("page")))
+    return render_template("ruptures/candidates.html", result=result, status=status,
+                           statuses=ruptures.CANDIDATE_STATUSES,
+                           rule_labels=ruptures.RULE_LABELS, taxonomy=load_taxonomy())
+
+
+@bp.post("/ruptures/candidats/<int:candidate_id>/confirmer")
+@allow(Role.COORDINATOR)
+def confirm(candidate_id: int):  # type: ignore[no-untyped-def]
+    data = {name: request.form.get(name, "") for name in ("occurred_on", "type", "cause")}
+    try:
+        rupture = ruptures.confirm_candidate(db(), current_user, candidate_id, data,
+                                             today=_today())
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise
+        _flash_error(exc)
+    else:
+        flash(f"Rupture confirmée sur la situation n° {rupture.situation_id}.", "success")
+    return redirect(url_for("ruptures.candidates"))
+
+
+@bp.post("/ruptures/candidats/<int:candidate_id>/ecarter")
+@allow(Role.COORDINATOR)
+def dismiss(candidate_id: int):  # type: ignore[no-untyped-def]
+    try:
+        ruptures.dismiss_candidate(db(), current_user, candidate_id,
+                                   request.form.get("reason", ""))
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise
+        _flash_error(exc)
+    else:
+        flash("Candidat écarté.", "success")
+    return redirect(url_for("ruptures.candidates"))
+
+
+# --- observatory ---------------------------------------------------------------------------
+
+def _query() -> tuple[observatory.ObservatoryQuery, dict[str, list[str]]]:
+    args: dict[str, Any] = request.args.to_dict()
+    args["group_by"] = ",".join(v for v in request.args.getlist("group_by") if v)
+    try:
+        return observatory.parse_query(args, _today()), {}
+    except ValidationError as exc:
+        return observatory.parse_query({}, _today()), exc.fields
+
+
+@bp.get("/observatoire")
+@allow(*READERS)
+def observatory_page():  # type: ignore[no-untyped-def]
+    query, errors = _query()
+    figures = observatory.rupture_counts(db(), current_user, query,
+                                         threshold=settings().suppression_threshold)
+    activity = observatory.activity_counts(db(), current_user, query.date_from,
+                                           query.date_to,
+                                           threshold=settings().suppression_threshold,
+                                           zone=local_zone())
+    chart = bar_chart_svg(figures.chart_bars(),
+                          "Ruptures par " + ", ".join(observatory.DIMENSION_LABELS[d].lower()
+                                                      for d in query.group_by))
+    taxonomy = load_taxonomy()
+    from directory.categories import CATEGORIES
+
+    return render_template(
+        "ruptures/observatory.html", query=query, figures=figures, activity=activity,
+        errors=errors, chart=chart, args=query.as_args(),
+        dimensions=observatory.DIMENSION_LABELS, levels=observatory.TERRITORY_LEVELS,
+        labels=observatory.FILTER_LABELS, taxonomy=taxonomy, categories=CATEGORIES,
+        definitions=observatory.definitions(figures.threshold)), 422 if errors else 200
+
+
+@bp.get("/observatoire/ruptures.csv")
+@allow(*READERS)
+def observatory_csv():  # type: ignore[no-untyped-def]
+    query = observatory.parse_query({**request.args.to_dict(), "group_by": ",".join(
+        request.args.getlist("group_by"))}, _today())
+    rows = observatory.export_csv(db(), current_user, query,
+                                  threshold=settings().suppression_threshold)
+    name = f"observatoire-ruptures-{query.date_from}-{query.date_to}.csv"
+    return Response(stream_with_context(rows), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/observatoire/rapport.pdf")
+@allow(*READERS)
+def observatory_pdf():  # type: ignore[no-untyped-def]
+    query = observatory.parse_query({**request.args.to_dict(), "group_by": ",".join(
+        request.args.getlist("group_by"))}, _today())
+    document = observatory.export_pdf(db(), current_user, query,
+                                      threshold=settings().suppression_threshold,
+                                      zone=local_zone())
+    return Response(document, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="observatoire-ruptures-{query.date_from}-'
+                               f'{query.date_to}.pdf"'})

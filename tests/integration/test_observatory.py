@@ -1,0 +1,220 @@
+"""The observatory through the API, the page, the CSV and the PDF: counts only, small
+counts never published (threshold from the settings, not the request), bad filters 422,
+pages for candidates and the ruptures section of a situation."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from coordination.models import Rupture
+from tests.conftest import csrf_token, pdf_text
+from tests.integration.test_ruptures_api import RUPTURE, declare, open_situation
+from tests.integration.test_situations_api import COMPLETE_INTAKE, event, put_intake
+
+TODAY = date.today()
+# Two quarters of history: one big cell (15), small ones that must be masked (3 and 2).
+LAST_QUARTER_DAY = date(TODAY.year, 1, 15) if TODAY.month > 3 else date(TODAY.year - 1, 10, 15)
+
+
+@pytest.fixture
+def coordinator(auth, personas):
+    return auth.token("alice@dac11.test")
+
+
+@pytest.fixture
+def history(client, coordinator, db_session, personas):
+    from directory import reference
+
+    reference.load_communes(db_session, {"11"})
+    sid = open_situation(client, coordinator, commune_insee="11069")
+    other = open_situation(client, coordinator, birth_name="Durand", commune_insee="11262")
+    rows = ([(sid, "lost_contact")] * 15 + [(sid, "excessive_waiting_time")] * 3
+            + [(other, "caregiver_exhaustion")] * 2)
+    for situation_id, kind in rows:
+        db_session.add(Rupture(situation_id=situation_id, occurred_on=LAST_QUARTER_DAY,
+                               taxonomy_version="2026.1", type=kind,
+                               resolved_on=LAST_QUARTER_DAY + timedelta(days=5),
+                               resolution="Relais pris."))
+    db_session.commit()
+    return sid
+
+
+def _small_counts(rows):
+    return [r for r in rows if "count" in r and 0 < r["count"] < 11]
+
+
+def test_counts_by_type_mask_every_small_cell_and_its_complement(client, auth, history):
+    manager = auth.token("emma@dac11.test")
+    response = client.get(f"/api/v1/observatory/ruptures?from={LAST_QUARTER_DAY.replace(day=1)}"
+                          f"&to={TODAY}&group_by=type", headers=manager)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert _small_counts(body["rows"]) == []
+    by_type = {r["type"]: r for r in body["rows"]}
+    assert by_type["lost_contact"]["count"] == 15
+    assert by_type["excessive_waiting_time"]["suppressed"] is True
+    assert "count" not in by_type["excessive_waiting_time"]
+    assert by_type["caregiver_exhaustion"]["suppressed"] is True
+    assert body["total"] == {"count": 20} and body["suppression_threshold"] == 11
+    for table in ("repair_distribution", "recurrence", "transition_points"):
+        assert _small_counts(body[table]) == [], table
+
+
+def test_the_threshold_cannot_be_lowered_by_a_request(client, auth, history):
+    manager = auth.token("emma@dac11.test")
+    body = client.get("/api/v1/observatory/ruptures?group_by=type&threshold=1"
+                      f"&from={LAST_QUARTER_DAY.replace(day=1)}", headers=manager).get_json()
+    assert body["suppression_threshold"] == 11 and _small_counts(body["rows"]) == []
+
+
+def test_the_manager_sees_no_name(client, auth, history):
+    manager = auth.token("emma@dac11.test")
+    for path in ("/api/v1/observatory/ruptures?group_by=territory,quarter&from="
+                 f"{LAST_QUARTER_DAY.replace(day=1)}", "/api/v1/observatory/activity"):
+        text = client.get(path, headers=manager).get_data(as_text=True)
+        assert "LEFEVRE" not in text.upper() and "DURAND" not in text.upper(), path
+    assert client.get(f"/api/v1/situations/{history}", headers=manager).status_code in (403, 404)
+
+
+def test_territory_groups_by_epci_from_the_persons_commune(client, auth, history):
+    manager = auth.token("emma@dac11.test")
+    body = client.get("/api/v1/observatory/ruptures?group_by=territory&territory_level=epci"
+                      f"&from={LAST_QUARTER_DAY.replace(day=1)}", headers=manager).get_json()
+    labels = {r["territory_label"] for r in body["rows"]}
+    assert any("Carcassonne" in label for label in labels)
+    assert _small_counts(body["rows"]) == []
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("group_by=nom", "group_by"), ("from=2010-01-01&to=2025-01-01", "to"),
+    ("from=hier", "from"), ("type=teleportation", "type"), ("territory_level=rue",
+                                                            "territory_level")])
+def test_bad_observatory_filters_are_422_naming_the_field(client, auth, personas, query,
+                                                          field):
+    manager = auth.token("emma@dac11.test")
+    response = client.get(f"/api/v1/observatory/ruptures?{query}", headers=manager)
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]
+
+
+def test_partners_do_not_read_the_observatory(client, auth, personas):
+    partner = auth.token("bob@csapa.test")
+    assert client.get("/api/v1/observatory/ruptures", headers=partner).status_code == 403
+    assert client.get("/api/v1/observatory/activity", headers=partner).status_code == 403
+
+
+def test_activity_counts_calls_situations_and_triage(client, auth, coordinator):
+    sid = open_situation(client, coordinator)
+    put_intake(client, coordinator, sid, COMPLETE_INTAKE)
+    event(client, coordinator, sid, "submit_for_triage")
+    client.post(f"/api/v1/situations/{sid}/triage", json={}, headers=coordinator)
+    body = client.get("/api/v1/observatory/activity",
+                      headers=auth.token("emma@dac11.test")).get_json()
+    assert body["situations"]["opened"] == {"suppressed": True}
+    assert body["triage"]["total"] == {"suppressed": True}
+    assert all("count" not in r or r["count"] == 0 for r in body["triage"]["outcomes"])
+    assert "calls" in body and "delays" in body
+
+
+def test_a_confirmed_candidate_appears_in_the_counts(client, auth, coordinator, db_session):
+    from coordination.services import ruptures
+
+    sid = open_situation(client, coordinator)
+    put_intake(client, coordinator, sid, {**COMPLETE_INTAKE,
+                                          "recent_discharge_without_follow_up": True})
+    event(client, coordinator, sid, "submit_for_triage")
+    client.post(f"/api/v1/situations/{sid}/triage", json={}, headers=coordinator)
+    assert ruptures.raise_candidates(db_session, TODAY).created == 1
+    candidate = client.get("/api/v1/rupture-candidates", headers=coordinator).get_json()[
+        "items"][0]
+    assert candidate["rule"] == "discharge_without_follow_up"
+    client.post(f"/api/v1/rupture-candidates/{candidate['id']}/confirm", json={},
+                headers=coordinator)
+    body = client.get("/api/v1/observatory/ruptures?group_by=type",
+                      headers=coordinator).get_json()
+    assert [r["type"] for r in body["rows"]] == ["hospital_discharge_without_follow_up"]
+    assert body["rows"][0] == {"type": "hospital_discharge_without_follow_up",
+                               "type_label": "Sortie d'hospitalisation sans suivi organisé",
+                               "suppressed": True}
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+def test_the_observatory_page_shows_a_chart_and_masked_cells(client, auth, personas, history):
+    auth.login("emma@dac11.test")
+    page = client.get(f"/observatoire?from={LAST_QUARTER_DAY.replace(day=1)}&group_by=type")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<svg" in html and "secret statistique" in html and ">15<" in html
+    assert "Définitions des indicateurs" in html
+    for small in (">2<", ">3<", ">5<"):
+        assert small not in html.split("<h2 id=\"activity-title\"")[0], small
+    assert client.get("/observatoire?group_by=nom").status_code == 422
+    nav = client.get("/").get_data(as_text=True)
+    assert "/observatoire" in nav and "/ruptures/candidats" not in nav
+
+
+def test_csv_and_pdf_exports_never_carry_a_small_count(client, auth, personas, history):
+    auth.login("emma@dac11.test")
+    query = f"from={LAST_QUARTER_DAY.replace(day=1)}&group_by=type"
+    csv_text = client.get(f"/observatoire/ruptures.csv?{query}").get_data(as_text=True)
+    lines = [line.split(";") for line in csv_text.strip().splitlines()]
+    assert lines[0][-1] == "Ruptures"
+    values = [line[-1] for line in lines[1:]]
+    assert "15" in values and "secret statistique" in values
+    assert not any(v.isdigit() and 0 < int(v) < 11 for v in values)
+    pdf = client.get(f"/observatoire/rapport.pdf?{query}")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    text = pdf_text(pdf.data)
+    assert "secret statistique" in text and "Observatoire des ruptures" in text
+    assert "(3)" not in text and "(2)" not in text
+
+
+def test_the_candidates_page_confirms_and_dismisses(client, auth, coordinator, db_session):
+    from coordination.services import ruptures
+    from tests.integration.test_ruptures_api import _age
+
+    sid = open_situation(client, coordinator)
+    put_intake(client, coordinator, sid, COMPLETE_INTAKE)
+    event(client, coordinator, sid, "submit_for_triage")
+    client.post(f"/api/v1/situations/{sid}/triage", json={}, headers=coordinator)
+    _age(db_session, sid, 60)
+    ruptures.raise_candidates(db_session, TODAY)
+    auth.login("alice@dac11.test")
+    page = client.get("/ruptures/candidats").get_data(as_text=True)
+    assert "Situation sans événement" in page and "Aucun événement depuis" in page
+    candidate = client.get("/api/v1/rupture-candidates", headers=coordinator).get_json()[
+        "items"][0]
+    token = csrf_token(client, "/ruptures/candidats")
+    refused = client.post(f"/ruptures/candidats/{candidate['id']}/ecarter",
+                          data={"csrf_token": token, "reason": ""}, follow_redirects=True)
+    assert "Indiquez pourquoi" in refused.get_data(as_text=True)
+    client.post(f"/ruptures/candidats/{candidate['id']}/confirmer",
+                data={"csrf_token": token, "type": "lost_contact", "cause": "",
+                      "occurred_on": candidate["occurred_on"]})
+    situation = client.get(f"/api/v1/situations/{sid}", headers=coordinator).get_json()
+    assert situation["state"] == "in_rupture"
+
+
+def test_the_situation_page_declares_and_resolves_a_rupture(client, auth, coordinator):
+    sid = open_situation(client, coordinator)
+    put_intake(client, coordinator, sid, COMPLETE_INTAKE)
+    event(client, coordinator, sid, "submit_for_triage")
+    client.post(f"/api/v1/situations/{sid}/triage", json={}, headers=coordinator)
+    auth.login("alice@dac11.test")
+    page = client.get(f"/situations/{sid}").get_data(as_text=True)
+    assert "Déclarer une rupture" in page and "Refus ou non-admission" in page
+    token = csrf_token(client, f"/situations/{sid}")
+    bad = client.post(f"/situations/{sid}/ruptures", data={
+        "csrf_token": token, "occurred_on": TODAY.isoformat(), "type": "inconnu"},
+        follow_redirects=True)
+    assert "Type de rupture : Type de rupture inconnu" in bad.get_data(as_text=True)
+    client.post(f"/situations/{sid}/ruptures", data={"csrf_token": token, **RUPTURE})
+    shown = client.get(f"/situations/{sid}").get_data(as_text=True)
+    assert "En rupture de parcours" in shown and "Résoudre cette rupture" in shown
+    rupture_id = declare(client, coordinator, sid).get_json()["id"] - 1
+    for rid in (rupture_id, rupture_id + 1):
+        client.post(f"/ruptures/{rid}/resolution", data={
+            "csrf_token": token, "resolved_on": TODAY.isoformat(), "resolution": "CMP."})
+    assert client.get(f"/api/v1/situations/{sid}",
+                      headers=coordinator).get_json()["state"] == "awaiting_meeting"
