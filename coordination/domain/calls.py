@@ -160,6 +160,8 @@ def clean_call(data: Mapping[str, Any], *, now: datetime, zone: tzinfo,
 
     duration = data.get("duration_seconds")
     typed = data.get("duration")
+    if typed not in (None, "") and not isinstance(typed, str):
+        errors["duration"] = ["Texte attendu (minutes:secondes, ex. 4:30) ; ou duration_seconds."]
     if duration in (None, "") and isinstance(typed, str) and typed.strip():
         # what a person typed or the screen's timer showed ("4:30")
         clean["duration_seconds"] = parse_duration(typed)
@@ -206,6 +208,7 @@ def clean_call(data: Mapping[str, Any], *, now: datetime, zone: tzinfo,
             clean[name] = None
         elif not is_id(value):
             errors[name] = ["Identifiant numérique attendu."]
+            clean[name] = None
         else:
             clean[name] = int(value)
 
@@ -237,6 +240,3 @@ def clean_call(data: Mapping[str, Any], *, now: datetime, zone: tzinfo,
         raise ValidationError(errors)
     return clean
 
-
-def is_overdue(callback_due_at: datetime | None, done: bool, now: datetime) -> bool:
-    return callback_due_at is not None and not done and callback_due_at < now

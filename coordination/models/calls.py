@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,6 +28,7 @@ class CallMotive(Base):
 class Call(Base):
     __tablename__ = "calls"
     __audited__ = True
+    __audit_ignore__ = frozenset({"version"})
     __table_args__ = (
         # the day's journal and the history are always read per receiving organisation
         Index("ix_calls_organisation_received", "organisation_id", "received_at"),
@@ -59,6 +61,11 @@ class Call(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     taken_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Two coordinators marking the same callback done: the second write finds a newer
+    # version and fails instead of overwriting the first.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}  # noqa: RUF012
 
     motives: Mapped[list[CallMotiveChoice]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="CallMotiveChoice.motive_code")

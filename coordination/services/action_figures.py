@@ -19,7 +19,10 @@ from coordination.models import (
     ActionTransition,
     AgendaItem,
     Meeting,
+    MeetingAttendance,
     MeetingStatus,
+    Organisation,
+    Situation,
     TransitionRecord,
     User,
 )
@@ -58,23 +61,29 @@ def activity(session: Session, actor: User, date_from: date, date_to: date, thre
     median delay from a triage to the meeting (masked under the threshold)."""
     start = datetime.combine(date_from, time.min, tzinfo=zone)
     end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)
+    # The reader's organisation only: in a regional deployment each DAC reads its own.
+    ours = Action.situation_id.in_(
+        select(Situation.id).join(User, User.id == Situation.referent_user_id)
+        .where(User.organisation_id == actor.organisation_id))
+    here = Meeting.organisation_id == actor.organisation_id
     created = session.scalar(select(func.count()).select_from(Action).where(
-        Action.created_at >= start, Action.created_at < end)) or 0
+        ours, Action.created_at >= start, Action.created_at < end)) or 0
     done = session.execute(select(Action.due_on, Action.closed_at).where(
-        Action.state == "done", Action.closed_at >= start, Action.closed_at < end)).all()
+        ours, Action.state == "done", Action.closed_at >= start,
+        Action.closed_at < end)).all()
     on_time = sum(1 for due, closed in done
                   if due is None or closed.astimezone(zone).date() <= due)
     today = datetime.now(zone).date()
     overdue_now = session.scalar(select(func.count()).select_from(Action).where(
-        Action.state.in_(OPEN_STATES), Action.due_on < today)) or 0
+        ours, Action.state.in_(OPEN_STATES), Action.due_on < today)) or 0
     blocked_now = session.scalar(select(func.count()).select_from(Action).where(
-        Action.state == "blocked")) or 0
+        ours, Action.state == "blocked")) or 0
     held = session.scalar(select(func.count()).select_from(Meeting).where(
-        Meeting.status.in_((MeetingStatus.HELD, MeetingStatus.MINUTES_PUBLISHED)),
+        here, Meeting.status.in_((MeetingStatus.HELD, MeetingStatus.MINUTES_PUBLISHED)),
         Meeting.starts_at >= start, Meeting.starts_at < end)) or 0
     discussed = session.execute(
         select(AgendaItem.situation_id, Meeting.starts_at).join(Meeting)
-        .where(AgendaItem.decided_at.is_not(None), Meeting.starts_at >= start,
+        .where(here, AgendaItem.decided_at.is_not(None), Meeting.starts_at >= start,
                Meeting.starts_at < end)).all()
     triaged = dict(session.execute(
         select(TransitionRecord.situation_id, func.min(TransitionRecord.occurred_at))
@@ -90,13 +99,47 @@ def activity(session: Session, actor: User, date_from: date, date_to: date, thre
             at = at if at.tzinfo else at.replace(tzinfo=starts_at.tzinfo)
             if at <= starts_at:
                 waits.append((starts_at - at).total_seconds() / 86400)
+    # Reciprocity: what each partner organisation was asked and did on time.
+    per_organisation: dict[str, dict[str, Any]] = {}
+    for name, due, closed in session.execute(
+            select(Organisation.name, Action.due_on, Action.closed_at)
+            .join(Organisation, Organisation.id == Action.assignee_organisation_id)
+            .where(ours, Action.state == "done", Action.closed_at >= start,
+                   Action.closed_at < end)):
+        row = per_organisation.setdefault(name, {"organisation": name, "done": 0,
+                                                 "on_time": 0})
+        row["done"] += 1
+        row["on_time"] += int(due is None or closed.astimezone(zone).date() <= due)
+    for row in per_organisation.values():
+        row["on_time_share"] = round(row["on_time"] / row["done"], 3)
+    delays = sorted((closed.astimezone(zone).date() - due).days for due, closed in done
+                    if due is not None)
+    # Attendance: meetings held in the period where each invited organisation was present.
+    attendance: dict[str, dict[str, Any]] = {}
+    for name, present in session.execute(
+            select(Organisation.name, MeetingAttendance.present)
+            .join(Organisation, Organisation.id == MeetingAttendance.organisation_id)
+            .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
+            .where(here, Meeting.status.in_((MeetingStatus.HELD,
+                                             MeetingStatus.MINUTES_PUBLISHED)),
+                   Meeting.starts_at >= start, Meeting.starts_at < end)):
+        row = attendance.setdefault(name, {"organisation": name, "present": 0, "recorded": 0})
+        row["recorded"] += 1
+        row["present"] += int(present)
     return "actions_and_meetings", {
         "actions_created": created, "actions_done": len(done),
         "actions_done_on_time_share": round(on_time / len(done), 3) if done else None,
+        "median_days_due_to_done": statistics.median(delays)
+        if len(delays) >= threshold else None,
         "actions_overdue_now": overdue_now, "actions_blocked_now": blocked_now,
         "meetings_held": held, "situations_discussed": len(discussed),
+        "items_per_meeting": round(len(discussed) / held, 1) if held else None,
         "median_days_triage_to_meeting": round(statistics.median(waits), 1)
         if len(waits) >= threshold else None,
+        "on_time_by_organisation": sorted(per_organisation.values(),
+                                          key=lambda r: r["organisation"]),
+        "attendance_by_organisation": sorted(attendance.values(),
+                                             key=lambda r: r["organisation"]),
     }
 
 

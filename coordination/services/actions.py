@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, select, true
+from sqlalchemy import ColumnElement, and_, false, func, select
 from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
@@ -68,13 +68,28 @@ situations.EVENT_EFFECTS.append(_cancel_on_close)
 # --- access --------------------------------------------------------------------------------
 
 def visibility_clause(user: User) -> ColumnElement[bool]:
-    if user.has_role(Role.COORDINATOR):
-        return true()
-    if not user.has_role(Role.PARTNER):
+    """Coordinators: the actions of the situations they see. Partners: those assigned to
+    their organisation, on situations they may still see (consent, share)."""
+    if not user.has_role(Role.COORDINATOR, Role.PARTNER):
         return false()
-    visible = select(Situation.id).where(policy.situation_visibility_clause(user))
-    return and_(Action.assignee_organisation_id == user.organisation_id,
-                Action.situation_id.in_(visible))
+    visible = Action.situation_id.in_(
+        select(Situation.id).where(policy.situation_visibility_clause(user)))
+    if user.has_role(Role.COORDINATOR):
+        return visible
+    return and_(Action.assignee_organisation_id == user.organisation_id, visible)
+
+
+def may_see(session: Session, user: User, action: Action) -> bool:
+    return session.scalar(select(Action.id).where(Action.id == action.id,
+                                                  visibility_clause(user))) is not None
+
+
+def recipients(session: Session, action: Action) -> list[User]:
+    """Who hears about an action: the assignee organisation's people (or the one person
+    named), among those who may still see it."""
+    return [u for u in notifications.organisation_members(session,
+                                                          action.assignee_organisation_id)
+            if action.assignee_user_id in (None, u.id) and may_see(session, u, action)]
 
 
 def get_action(session: Session, actor: User, action_id: int) -> Action:
@@ -110,7 +125,7 @@ def check_action(session: Session, situation: Situation, data: Mapping[str, Any]
     elif len(title) > MAX_TITLE:
         errors[prefix + "title"] = [f"{MAX_TITLE} caractères au plus."]
     kind = data.get("type") or ActionType.OTHER.value
-    if kind not in {t.value for t in ActionType}:
+    if not isinstance(kind, str) or kind not in {t.value for t in ActionType}:
         errors[prefix + "type"] = ["Type inconnu. Valeurs : "
                                    + ", ".join(t.value for t in ActionType) + "."]
     raw_org = data.get("assignee_organisation_id")
@@ -132,7 +147,10 @@ def check_action(session: Session, situation: Situation, data: Mapping[str, Any]
         except ValueError:
             errors[prefix + "due_on"] = ["Date attendue (AAAA-MM-JJ)."]
             due_on = None
+    elif due_on in (None, ""):
+        due_on = None
     elif not isinstance(due_on, date):
+        errors[prefix + "due_on"] = ["Date attendue (AAAA-MM-JJ)."]
         due_on = None
     if isinstance(due_on, date) and due_on < today and not data.get("confirm_past_due"):
         errors[prefix + "due_on"] = ["Échéance déjà passée : confirmez-la "
@@ -161,9 +179,9 @@ def add_action(session: Session, actor: User, situation: Situation, draft: Actio
     session.add(ActionTransition(action_id=action.id, event="create", from_state="",
                                  to_state="open", user_id=actor.id, occurred_at=utcnow()))
     situations.share_situation(session, actor, situation, draft.organisation.id, commit=False)
-    recipients = [u for u in notifications.organisation_members(session, draft.organisation.id)
-                  if draft.assignee_user_id in (None, u.id)]
-    notifications.notify(session, recipients, "action_assigned", f"action_assigned:{action.id}",
+    session.flush()
+    notifications.notify(session, recipients(session, action), "action_assigned",
+                         f"action_assigned:{action.id}",
                          f"Nouvelle action pour {draft.organisation.name} : {draft.title}",
                          link=f"/actions/{action.id}")
     return action
@@ -202,7 +220,7 @@ def fire_event(session: Session, actor: User, action: Action, event: str, *,
                expected_version: int | None = None) -> Action:
     check_version(action.version, expected_version, "cette action", state=action.state)
     reason = " ".join((reason or "").split()) or None
-    fields = {k: (" ".join(v.split()) if isinstance(v, str) else v)
+    fields = {k: (v.strip() if isinstance(v, str) else v)  # a note keeps its line breaks
               for k, v in (fields or {}).items()
               if k in ("completion_note", "outcome", "block_reason")}
     note = fields.get("completion_note")

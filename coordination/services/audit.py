@@ -88,6 +88,16 @@ def has_pending(session: Session) -> bool:
     return bool(session.info.get(_PENDING))
 
 
+def rollback_keeping_reads(session: Session) -> None:
+    """Undo the transaction's changes, but keep the reads it declared and write them: a
+    page that refuses an input (422) may still have shown personal data."""
+    reads = [p for p in session.info.get(_PENDING, []) if p.action == "read"]
+    session.rollback()
+    if reads:
+        session.info[_PENDING] = reads
+        session.commit()
+
+
 def _type_name(obj: Any) -> str:
     return getattr(obj, "__tablename__", type(obj).__name__)
 

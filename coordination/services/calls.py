@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from coordination.db import utcnow
 from coordination.domain.calls import (
@@ -188,6 +189,8 @@ def complete_callback(session: Session, actor: User, call: Call, note: str | Non
     if call.callback_done_at is not None:
         raise Conflict("Ce rappel a déjà été fait.",
                        {"done_at": call.callback_done_at.isoformat()})
+    if note is not None and not isinstance(note, str):
+        raise ValidationError({"note": ["Texte attendu."]})
     note = (note or "").strip() or None
     if note and len(note) > 2000:
         raise ValidationError({"note": ["2000 caractères au plus."]})
@@ -195,7 +198,11 @@ def complete_callback(session: Session, actor: User, call: Call, note: str | Non
     call.callback_done_by_user_id = actor.id
     call.callback_note = note
     audit.record(session, "callback_done", "calls", call.id)
-    session.commit()
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise Conflict("Ce rappel vient d'être noté par quelqu'un d'autre.") from None
     return call
 
 
@@ -210,7 +217,6 @@ class CallFilters:
     outcome: CallOutcome | None = None
     motive: str | None = None
     caller_type: CallerType | None = None
-    person_id: int | None = None
 
     def as_args(self) -> dict[str, str]:
         return {k: str(v) for k, v in {

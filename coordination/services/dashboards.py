@@ -48,6 +48,7 @@ def for_user(session: Session, user: User, zone: tzinfo = calls.PARIS) -> Dashbo
         board.calls_today = calls.count_today(session, user, zone=zone)
     if user.has_role(Role.COORDINATOR):
         counts = dict(session.execute(select(Situation.state, func.count())
+                                      .where(policy.situation_visibility_clause(user))
                                       .group_by(Situation.state)).all())
         board.situations_by_state = [(s.name, s.label, counts.get(s.name, 0))
                                      for s in COMPLEX_CASE.states if s.name != "closed"]

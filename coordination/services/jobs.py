@@ -65,7 +65,7 @@ def prepare_agendas(session: Session, settings: Settings, now: datetime) -> str:
             continue
         meetings.build_agenda(session, None, meeting, zone)
         built += 1
-        if due and meetings.freeze_agenda(session, None, meeting):
+        if due and meetings.freeze_agenda(session, None, meeting, zone):
             frozen += 1
     return f"{built} ordre(s) du jour construit(s), {frozen} arrêté(s)"
 
@@ -77,10 +77,11 @@ def action_reminders(session: Session, settings: Settings, now: datetime) -> str
     soon = overdue = 0
     rows = session.scalars(select(Action).where(Action.state.in_(OPEN_STATES),
                                                 Action.due_on <= today + timedelta(days=2)))
+    from coordination.services import actions as action_service
+
     for action in rows:
-        assignees = [u for u in notifications.organisation_members(
-            session, action.assignee_organisation_id)
-            if action.assignee_user_id in (None, u.id)]
+        # only people who may still see it (a share or consent withdrawn stops reminders)
+        assignees = action_service.recipients(session, action)
         if action.due_on is not None and action.due_on < today:
             referent = session.get(User, action.situation.referent_user_id) \
                 if action.situation.referent_user_id else None
@@ -185,11 +186,6 @@ def run_job(session: Session, settings: Settings, job: Job, now: datetime,
 def run_due_jobs(session: Session, settings: Settings, now: datetime,
                  force: bool = False) -> dict[str, str | None]:
     return {job.name: run_job(session, settings, job, now, force) for job in JOBS}
-
-
-def job_status(session: Session) -> list[tuple[Job, JobRun | None]]:
-    runs = {r.name: r for r in session.scalars(select(JobRun))}
-    return [(job, runs.get(job.name)) for job in JOBS]
 
 
 def register_job(job: Job) -> None:

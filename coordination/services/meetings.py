@@ -7,6 +7,7 @@ organisations see the meetings and, on the agenda, only the situations they may 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -50,6 +51,7 @@ from coordination.models import (
 from coordination.services import actions, audit, notifications, policy, situations
 from coordination.workflows.action import OPEN_STATES
 
+PARIS = ZoneInfo("Europe/Paris")
 HORIZON_DAYS = 70  # meetings exist this far ahead: partners plan their diaries
 MAX_TEXT = 10_000
 
@@ -153,10 +155,14 @@ def create_series(session: Session, actor: User, data: Mapping[str, Any],
     video = _text(data, "video_link", 500, errors)
     if video and not video.startswith(("https://", "http://")):
         errors["video_link"] = ["Adresse web attendue (https://…)."]
+    raw_recurrence = data.get("recurrence") or {}
     try:
-        recurrence = parse_recurrence(data.get("recurrence") or {})
+        if not isinstance(raw_recurrence, Mapping):
+            raise ValidationError({"recurrence": ["Objet attendu (weekday, positions, time…)."]})
+        recurrence = parse_recurrence(raw_recurrence)
     except ValidationError as exc:
-        errors.update({f"recurrence.{k}": v for k, v in exc.fields.items()})
+        errors.update({k if k == "recurrence" else f"recurrence.{k}": v
+                       for k, v in exc.fields.items()})
         recurrence = None
     try:
         invited = _organisations(session, data.get("invited_organisation_ids"),
@@ -408,12 +414,17 @@ def _notify_overflow(session: Session, meeting: Meeting, plan: AgendaPlan, day: 
                       "atteint) : elles seront proposées à la réunion suivante (n° "
                       + ", ".join(map(str, situation_ids[:20]))
                       + (" …" if len(situation_ids) > 20 else "") + ").")
+        # Keyed by the set of situations: the hourly preview rebuild repeats nothing, a
+        # different set is news.
+        ids = ",".join(map(str, sorted(situation_ids)))
         notifications.notify(session, [referent], "agenda_overflow",
-                             f"agenda_overflow:{meeting.id}:{len(situation_ids)}", title,
+                             f"agenda_overflow:{meeting.id}:{referent_id}:"
+                             f"{zlib.crc32(ids.encode()):08x}", title,
                              link=f"/reunions/{meeting.id}")
 
 
-def freeze_agenda(session: Session, actor: User | None, meeting: Meeting) -> bool:
+def freeze_agenda(session: Session, actor: User | None, meeting: Meeting,
+                  zone: ZoneInfo = PARIS) -> bool:
     """Freeze the agenda and tell the invited partners. The status is claimed with a
     conditional update: two runs (or a coordinator and the scheduler) freeze it once.
     Returns whether this call froze it."""
@@ -433,11 +444,10 @@ def freeze_agenda(session: Session, actor: User | None, meeting: Meeting) -> boo
         session.rollback()
         return False
     audit.record(session, "agenda_frozen", "meetings", meeting.id)
-    session.commit()
-    session.refresh(meeting)
+    # In the same transaction: a crash cannot leave a frozen agenda nobody was told about.
     _notify_invited(session, meeting, "agenda_frozen", f"agenda_frozen:{meeting.id}",
                     f"Ordre du jour arrêté : {meeting.title} du "
-                    f"{meeting.starts_at.astimezone(ZoneInfo('Europe/Paris')):%d/%m/%Y}")
+                    f"{meeting.starts_at.astimezone(zone):%d/%m/%Y}")
     session.commit()
     return True
 
@@ -500,7 +510,11 @@ def add_item(session: Session, actor: User, meeting: Meeting, situation_id: Any,
     item.reasons = [{"code": "manual", "label": agenda_rules.AgendaReason.MANUAL.label,
                      "detail": cleaned}]
     item.explanation = "Ajoutée à la main par la coordination"
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("Cette situation vient d'être ajoutée à l'ordre du jour.") from None
     return item
 
 
@@ -572,6 +586,9 @@ def record_decision(session: Session, actor: User, meeting: Meeting, item_id: An
     notes = _text(data, "notes", MAX_TEXT, errors)
     decision = _text(data, "decision", MAX_TEXT, errors, required=True)
     next_review = data.get("next_review_on")
+    if next_review not in (None, "") and not isinstance(next_review, (str, date)):
+        errors["next_review_on"] = ["Date attendue (AAAA-MM-JJ)."]
+        next_review = None
     if isinstance(next_review, str) and next_review.strip():
         try:
             next_review = date.fromisoformat(next_review.strip())
@@ -592,6 +609,10 @@ def record_decision(session: Session, actor: User, meeting: Meeting, item_id: An
         errors["event"] = ["Étape impossible pour cette situation maintenant. Possibles : "
                            + ", ".join(situations.allowed_events(session, actor, situation))
                            + "."]
+    event_fields = data.get("event_fields") or {}
+    if not isinstance(event_fields, dict):
+        errors["event_fields"] = ["Objet attendu (par exemple {\"closure_reason\": …})."]
+        event_fields = {}
     raw_actions = data.get("actions") or []
     if not isinstance(raw_actions, list) or not all(isinstance(a, dict) for a in raw_actions):
         errors["actions"] = ["Liste d'actions attendue."]
@@ -603,8 +624,16 @@ def record_decision(session: Session, actor: User, meeting: Meeting, item_id: An
                                                prefix=f"actions[{index}]."))
         except ValidationError as exc:
             errors.update(exc.fields)
+    if event == "close" and drafts:
+        errors["event"] = ["Une situation que l'on clôture ne reçoit pas de nouvelle action."]
     if errors:
         raise ValidationError(errors)
+    # The workflow's guards run first: when they refuse (409), nothing has been written.
+    if event is not None:
+        situations.fire_event(session, actor, situation, event,
+                              reason=f"Réunion du {_meeting_day(meeting, zone):%d/%m/%Y} : "
+                                     f"{decision}"[:2000],
+                              fields=event_fields, commit=False)
     item.discussion_notes, item.decision = notes, decision
     item.next_review_on, item.situation_event = next_review, event
     item.decided_at, item.decided_by_user_id = utcnow(), actor.id
@@ -612,11 +641,6 @@ def record_decision(session: Session, actor: User, meeting: Meeting, item_id: An
         situation.next_review_on = next_review
     created = [actions.add_action(session, actor, situation, draft, origin_item_id=item.id)
                for draft in drafts]
-    if event is not None:
-        situations.fire_event(session, actor, situation, event,
-                              reason=f"Réunion du {_meeting_day(meeting, zone):%d/%m/%Y} : "
-                                     f"{decision}"[:2000],
-                              fields=data.get("event_fields") or {}, commit=False)
     audit.record(session, "decision", "agenda_items", item.id,
                  detail=f"réunion {meeting.id}, situation {situation.id}, "
                         f"{len(created)} action(s)")
@@ -625,8 +649,10 @@ def record_decision(session: Session, actor: User, meeting: Meeting, item_id: An
 
 
 def close_meeting(session: Session, actor: User, meeting: Meeting,
-                  general_notes: str | None = None) -> Meeting:
+                  general_notes: Any = None) -> Meeting:
     _require_runner(actor, meeting)
+    if general_notes is not None and not isinstance(general_notes, str):
+        raise ValidationError({"general_notes": ["Texte attendu."]})
     if not meeting.status.accepts_decisions:
         raise Conflict(f"Réunion « {meeting.status.label} » : elle ne peut plus être close.")
     meeting.status, meeting.held_at = MeetingStatus.HELD, utcnow()
@@ -637,7 +663,7 @@ def close_meeting(session: Session, actor: User, meeting: Meeting,
 
 
 def publish_minutes(session: Session, actor: User, meeting: Meeting,
-                    expected_version: int | None = None) -> Meeting:
+                    expected_version: int | None = None, zone: ZoneInfo = PARIS) -> Meeting:
     _require_runner(actor, meeting)
     check_version(meeting.version, expected_version, "cette réunion")
     if meeting.status is not MeetingStatus.HELD:
@@ -647,7 +673,7 @@ def publish_minutes(session: Session, actor: User, meeting: Meeting,
                                                     utcnow())
     _notify_invited(session, meeting, "minutes_published", f"minutes_published:{meeting.id}",
                     f"Compte rendu publié : {meeting.title} du "
-                    f"{meeting.starts_at.astimezone(ZoneInfo('Europe/Paris')):%d/%m/%Y}")
+                    f"{meeting.starts_at.astimezone(zone):%d/%m/%Y}")
     session.commit()
     return meeting
 

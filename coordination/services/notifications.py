@@ -23,6 +23,21 @@ from coordination.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# What an e-mail says: only the kind of event, never the in-app title (free text typed by
+# people, which may name a person or hint at their health).
+EMAIL_SUBJECTS = {
+    "action_assigned": "Une action a été confiée à votre organisation",
+    "action_due_soon": "Une action arrive à échéance",
+    "action_overdue": "Une action est en retard",
+    "action_complete": "Une action a été réalisée",
+    "action_block": "Une action est bloquée",
+    "agenda_frozen": "L'ordre du jour d'une réunion est arrêté",
+    "minutes_published": "Le compte rendu d'une réunion est publié",
+    "agenda_overflow": "Des situations sont reportées à la réunion suivante",
+    "callback_due": "Un rappel téléphonique est à faire",
+    "review_due": "Une revue de situation est échue",
+}
+
 
 def notify(session: Session, users: Iterable[User], kind: str, key: str, title: str,
            link: str | None = None, body: str | None = None) -> list[Notification]:
@@ -61,17 +76,21 @@ def recent(session: Session, user: User, limit: int = 100) -> list[Notification]
                                 .order_by(Notification.id.desc()).limit(limit)))
 
 
-def mark_read(session: Session, user: User, notification_id: int | None = None) -> None:
-    """One notification, or all of the user's when no id is given."""
+def mark_read(session: Session, user: User, notification_id: int | None = None) -> str | None:
+    """One notification (returns its link), or all of the user's when no id is given."""
     statement = update(Notification).where(Notification.user_id == user.id,
                                            Notification.read_at.is_(None))
+    link = None
     if notification_id is not None:
-        if session.scalar(select(Notification.id).where(
-                Notification.id == notification_id, Notification.user_id == user.id)) is None:
+        found = session.execute(select(Notification.id, Notification.link).where(
+            Notification.id == notification_id, Notification.user_id == user.id)).first()
+        if found is None:
             raise NotFound("Notification introuvable.")
+        link = found.link
         statement = statement.where(Notification.id == notification_id)
     session.execute(statement.values(read_at=utcnow()))
     session.commit()
+    return link
 
 
 def send_pending_emails(session: Session, settings: Settings, limit: int = 200) -> int:
@@ -80,7 +99,7 @@ def send_pending_emails(session: Session, settings: Settings, limit: int = 200) 
     if not settings.smtp_host:
         return 0
     pending = list(session.execute(
-        select(Notification.id, User.email, Notification.title, Notification.link)
+        select(Notification.id, User.email, Notification.kind, Notification.link)
         .join(User, User.id == Notification.user_id)
         .where(Notification.email_status.is_(None), User.is_enabled.is_(True))
         .order_by(Notification.id).limit(limit)))
@@ -93,7 +112,7 @@ def send_pending_emails(session: Session, settings: Settings, limit: int = 200) 
                 smtp.starttls()
             if settings.smtp_username:
                 smtp.login(settings.smtp_username, settings.smtp_password or "")
-            for notification_id, email, title, link in pending:
+            for notification_id, email, kind, link in pending:
                 claimed = session.execute(
                     update(Notification).where(Notification.id == notification_id,
                                                Notification.email_status.is_(None))
@@ -104,9 +123,10 @@ def send_pending_emails(session: Session, settings: Settings, limit: int = 200) 
                 message = EmailMessage()
                 message["From"] = settings.smtp_sender
                 message["To"] = email
-                message["Subject"] = f"[Coordination de parcours] {title}"
+                subject = EMAIL_SUBJECTS.get(kind, "Vous avez une nouvelle notification")
+                message["Subject"] = f"[Coordination de parcours] {subject}"
                 message.set_content(
-                    f"{title}\n\n"
+                    f"{subject}.\n\n"
                     + (f"Pour le voir : {settings.public_url}{link}\n\n" if link else "")
                     + "Ce message ne contient aucune information de santé : connectez-vous "
                       "pour les détails.\n")

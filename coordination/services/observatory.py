@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import case, extract, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from coordination.domain.errors import NotFound, ValidationError
@@ -334,8 +334,11 @@ def _repair(session: Session, query: ObservatoryQuery, figures: RuptureFigures,
 def _recurrence(session: Session, query: ObservatoryQuery, figures: RuptureFigures) -> None:
     per_person = _scoped(select(Situation.person_id, func.count().label("n")), query) \
         .group_by(Situation.person_id).subquery()
+    # One CASE expression, labelled and grouped by its label: PostgreSQL sees two bound
+    # parameters ("n >= $1", "n >= $2") as two different expressions.
+    recurring = case((per_person.c.n >= 2, True), else_=False).label("recurring")
     counts = dict(session.execute(
-        select(per_person.c.n >= 2, func.count()).group_by(per_person.c.n >= 2)).all())
+        select(recurring, func.count()).group_by(literal_column("recurring"))).all())
     rows = [{"persons": "recurring", "count": counts.get(True, 0)},
             {"persons": "once", "count": counts.get(False, 0)}]
     labels = {"recurring": "Au moins deux ruptures", "once": "Une seule rupture"}

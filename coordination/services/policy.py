@@ -45,17 +45,26 @@ def can_work_on_situations(user: User) -> bool:
 
 
 def situation_visibility_clause(user: User) -> ColumnElement[bool]:
-    """Situations `user` may see, as SQL: coordinators all of them; a partner those shared
-    with their organisation, and only while the person's consent rules allow it (informed,
-    no opposition; a non-health organisation also needs a consent naming it). Revoking a
-    consent or a share hides the situation at the next request."""
-    from sqlalchemy import and_, exists, select
+    """Situations `user` may see, as SQL. A coordinator: those of their organisation (its
+    coordinator is the referent, or it holds an active share — the opening organisation
+    always does), so that two DACs of one region never see each other's cases. A partner:
+    those shared with their organisation, and only while the person's consent rules allow
+    it (informed, no opposition; a non-health organisation also needs a consent naming
+    it). Revoking a consent or a share hides the situation at the next request."""
+    from sqlalchemy import and_, exists, or_, select
 
     from coordination.domain.consent import ConsentKind
     from coordination.models import ConsentRecord, Situation, SituationShare
 
+    shared = exists(select(SituationShare.id).where(
+        SituationShare.situation_id == Situation.id,
+        SituationShare.organisation_id == user.organisation_id,
+        SituationShare.revoked_at.is_(None)))
     if user.has_role(Role.COORDINATOR):
-        return true()
+        referent_here = exists(select(User.id).where(
+            User.id == Situation.referent_user_id,
+            User.organisation_id == user.organisation_id))
+        return or_(referent_here, shared)
     if not user.has_role(Role.PARTNER):
         return false()
 
@@ -64,10 +73,6 @@ def situation_visibility_clause(user: User) -> ColumnElement[bool]:
             ConsentRecord.person_id == Situation.person_id, ConsentRecord.kind == kind,
             ConsentRecord.revoked_on.is_(None), *extra))
 
-    shared = exists(select(SituationShare.id).where(
-        SituationShare.situation_id == Situation.id,
-        SituationShare.organisation_id == user.organisation_id,
-        SituationShare.revoked_at.is_(None)))
     rule = and_(shared, active(ConsentKind.INFORMATION), ~active(ConsentKind.OPPOSITION))
     if not user.organisation.is_health_professional_team:
         rule = and_(rule, active(ConsentKind.CONSENT,

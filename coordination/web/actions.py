@@ -6,12 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from coordination.db import utcnow
 from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, ValidationError, as_id, as_page
 from coordination.services import actions, situations
 from coordination.web.access import allow
-from coordination.web.context import db, local_zone
+from coordination.web.context import db, local_today
 from coordination.workflows.action import (
     ACTION,
     BlockReason,
@@ -34,13 +33,14 @@ def index():  # type: ignore[no-untyped-def]
     try:
         result = actions.list_actions(
             db(), current_user, assigned_to=scope or None, status=status or None,
-            overdue=True if late else None, page=as_page(request.args.get("page")))
+            overdue=True if late else None, today=local_today(),
+            page=as_page(request.args.get("page")))
     except ValidationError:
         flash("Filtre inconnu : il a été ignoré.", "error")
         return redirect(url_for("actions.index"))
     return render_template("actions/index.html", result=result, scope=scope, status=status,
                            late=late, states=ACTION.states, labels=STATE_LABELS,
-                           today=utcnow().astimezone(local_zone()).date(), overdue=overdue)
+                           today=local_today(), overdue=overdue)
 
 
 @bp.get("/<int:action_id>")
@@ -51,7 +51,7 @@ def show(action_id: int):  # type: ignore[no-untyped-def]
         "actions/show.html", action=action, labels=STATE_LABELS,
         options=actions.event_options(current_user, action),
         block_reasons=list(BlockReason), outcomes=list(CompletionOutcome),
-        late=overdue(action.due_on, action.state, utcnow().astimezone(local_zone()).date()))
+        late=overdue(action.due_on, action.state, local_today()))
 
 
 @bp.post("/<int:action_id>/<event>")
@@ -81,7 +81,8 @@ def create(situation_id: int):  # type: ignore[no-untyped-def]
         action = actions.create_action(db(), current_user, situation, {
             "title": form.get("title"), "type": form.get("type"),
             "assignee_organisation_id": as_id(form.get("assignee_organisation_id")),
-            "due_on": form.get("due_on"), "confirm_past_due": form.get("confirm") == "1"})
+            "due_on": form.get("due_on"), "confirm_past_due": form.get("confirm") == "1"},
+            today=local_today())
     except ValidationError as exc:
         flash("Action non créée : " + " ".join(m for ms in exc.fields.values() for m in ms),
               "error")

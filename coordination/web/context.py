@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request
@@ -21,6 +22,11 @@ def settings() -> Settings:
 def local_zone() -> ZoneInfo:
     """The deployment's time zone: what "today" and a typed time mean."""
     return ZoneInfo(settings().timezone)
+
+
+def local_today() -> date:
+    """Today where the users are (not on the server's clock, often UTC)."""
+    return datetime.now(local_zone()).date()
 
 
 def db() -> Session:
@@ -43,7 +49,12 @@ def init_app(app: Flask) -> None:
             if session.new or session.dirty or session.deleted:
                 log.warning("rolling back uncommitted changes after %s %s (%s)",
                             request.method, request.path, response.status_code)
-            session.rollback()
+            try:
+                audit.rollback_keeping_reads(session)
+            except Exception:  # noqa: BLE001 - the response is already decided
+                log.exception("could not record the reads of %s %s", request.method,
+                              request.path)
+                session.rollback()
         elif audit.has_pending(session):
             session.commit()
         return response

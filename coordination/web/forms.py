@@ -246,7 +246,7 @@ def _situation_number(text: str | None) -> object:
     text = (text or "").strip().lstrip("n°º ").strip()
     if not text:
         return None
-    return int(text) if text.isdigit() and len(text) < 12 else text
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else text
 
 
 class CallbackForm(Form):

@@ -9,14 +9,13 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from coordination.db import utcnow
 from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, NotFound, ValidationError, as_id
 from coordination.domain.meetings import HolidayPolicy, parse_recurrence, recurrence_label
 from coordination.models import Meeting, MeetingStatus
 from coordination.services import accounts, actions, meetings, pdf, situations
 from coordination.web.access import allow
-from coordination.web.context import db, local_zone
+from coordination.web.context import db, local_today, local_zone
 from coordination.workflows.action import ActionType
 from coordination.workflows.complex_case import COMPLEX_CASE
 from directory import services as directory_services
@@ -106,7 +105,7 @@ def agenda(meeting_id: int, operation: str):  # type: ignore[no-untyped-def]
             flash(f"Ordre du jour construit : {len(plan.items)} situation(s)."
                   + (" " + " ".join(plan.notices) if plan.notices else ""), "success")
         elif operation == "arreter":
-            meetings.freeze_agenda(db(), current_user, meeting)
+            meetings.freeze_agenda(db(), current_user, meeting, local_zone())
             flash("Ordre du jour arrêté ; les partenaires invités sont prévenus.", "success")
         elif operation == "ajouter":
             meetings.add_item(db(), current_user, meeting,
@@ -158,7 +157,7 @@ def session_screen(meeting_id: int):  # type: ignore[no-untyped-def]
         data = _decision_form(form)
         try:
             result = meetings.record_decision(db(), current_user, meeting, item_id, data,
-                                              zone=local_zone())
+                                              zone=local_zone(), today=local_today())
         except ValidationError as exc:
             typed[item_id], errors[item_id], status = form, exc.fields, 422
         except Conflict as exc:
@@ -182,7 +181,7 @@ def session_screen(meeting_id: int):  # type: ignore[no-untyped-def]
         rows=range(ACTION_ROWS), states=COMPLEX_CASE, zone=local_zone(),
         open_actions={i.id: actions.situation_actions(db(), current_user, i.situation)
                       for i in items},
-        default_review=(utcnow().date() + timedelta(days=28)).isoformat()), status
+        default_review=(local_today() + timedelta(days=28)).isoformat()), status
 
 
 def _table(meeting: Meeting) -> list[Any]:
@@ -213,7 +212,7 @@ def close(meeting_id: int):  # type: ignore[no-untyped-def]
     meeting = meetings.get_meeting(db(), current_user, meeting_id)
     try:
         if request.form.get("publish"):
-            meetings.publish_minutes(db(), current_user, meeting)
+            meetings.publish_minutes(db(), current_user, meeting, zone=local_zone())
             flash("Compte rendu publié : les partenaires invités sont prévenus.", "success")
         else:
             meetings.close_meeting(db(), current_user, meeting, request.form.get("general_notes"))
@@ -227,8 +226,7 @@ def close(meeting_id: int):  # type: ignore[no-untyped-def]
 @allow(*CARE)
 def agenda_pdf(meeting_id: int):  # type: ignore[no-untyped-def]
     meeting = meetings.get_meeting(db(), current_user, meeting_id)
-    pseudonymised = request.args.get("pseudonymise") == "1" or \
-        not current_user.has_role(Role.COORDINATOR)
+    pseudonymised = request.args.get("pseudonymise") == "1"
     items, hidden = meetings.visible_items(db(), current_user, meeting)
     document = pdf.agenda_pdf(meeting, items, hidden, pseudonymised, local_zone(),
                               directory_services.commune_names(

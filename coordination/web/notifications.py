@@ -24,8 +24,7 @@ def index():  # type: ignore[no-untyped-def]
 @allow()
 def mark_read():  # type: ignore[no-untyped-def]
     notification_id = as_id(request.form.get("id"))
-    notifications.mark_read(db(), current_user, notification_id)
-    target = request.form.get("suivre", "")
-    if notification_id and target.startswith("/") and not target.startswith("//"):
-        return redirect(target)  # open what the notification is about
+    link = notifications.mark_read(db(), current_user, notification_id)
+    if notification_id and request.form.get("suivre") and link:
+        return redirect(link)  # open what it is about (the stored link, never the form's)
     return redirect(url_for("notifications.index"))

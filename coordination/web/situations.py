@@ -3,7 +3,6 @@ shares), the multi-section intake form, its PDF summary."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -23,7 +22,7 @@ from coordination.services import (
 )
 from coordination.services.pdf import intake_summary_pdf
 from coordination.web.access import allow
-from coordination.web.context import db
+from coordination.web.context import db, local_today
 from coordination.workflows.action import ActionType
 from coordination.workflows.complex_case import COMPLEX_CASE, ClosureReason
 from coordination.workflows.intake import IntakeField, IntakeSchema, load_schema
@@ -96,7 +95,7 @@ def show(situation_id: int):  # type: ignore[no-untyped-def]
         action_type_list=list(ActionType),
         ruptures=ruptures.list_for_situation(db(), current_user, situation),
         taxonomy=load_taxonomy(), partner_organisations=accounts.list_organisations(db()),
-        today=date.today())
+        today=local_today())
 
 
 @bp.route("/<int:situation_id>/fiche-de-recueil", methods=["GET", "POST"])

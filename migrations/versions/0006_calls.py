@@ -71,6 +71,7 @@ def upgrade() -> None:
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('taken_by_user_id', sa.Integer(), nullable=False),
     sa.Column('created_at', coordination.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['callback_done_by_user_id'], ['users.id'], name=op.f('fk_calls_callback_done_by_user_id_users')),
     sa.ForeignKeyConstraint(['caller_organisation_id'], ['organisations.id'], name=op.f('fk_calls_caller_organisation_id_organisations')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_calls_organisation_id_organisations')),

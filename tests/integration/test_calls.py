@@ -286,3 +286,28 @@ def test_admins_configure_the_motives(client, auth, personas):
     auth.login("alice@dac11.test", PASSWORD)
     screen = client.get("/appels/nouveau").get_data(as_text=True)
     assert "Sortie de détention" in screen and 'value="housing"' not in screen
+
+
+def test_malformed_call_inputs_are_422(client, coordinator, signed_in):
+    call = log(client, coordinator, callback_due_at=datetime.now(UTC).isoformat()).get_json()
+    note = client.post(f"/api/v1/calls/{call['id']}/callback", json={"note": 5},
+                       headers=coordinator)
+    assert note.status_code == 422
+    assert log(client, coordinator, duration=270).status_code == 422
+    page = call_form(signed_in, situation_id="²", outcome="linked_situation")
+    assert page.status_code == 422
+
+
+def test_a_refused_search_still_audits_the_calls_it_shows(signed_in, client, coordinator,
+                                                          db_session):
+    from sqlalchemy import func, select
+
+    from coordination.models import AuditEvent
+
+    log(client, coordinator)
+    before = db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "read", AuditEvent.object_type == "calls"))
+    assert signed_in.get("/appels/?from=xx").status_code == 422
+    after = db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "read", AuditEvent.object_type == "calls"))
+    assert after > before

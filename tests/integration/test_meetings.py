@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from coordination.domain.accounts import OrganisationType
 from tests.conftest import pdf_text
 from tests.integration.test_persons_api import JEAN_PIERRE
 from tests.integration.test_situations_api import COMPLETE_INTAKE, event, put_intake
@@ -246,5 +245,81 @@ def test_a_non_health_partner_with_consent_may_be_assigned(client, coordinator, 
     assert response.status_code == 200
 
 
-def test_an_unrelated_organisation_type_is_listed(partnership):
-    assert partnership["unrelated"].type is OrganisationType.CPTS
+
+def test_activity_figures_count_meetings_and_actions_on_time(client, auth, coordinator,
+                                                             meeting, situation_id,
+                                                             partnership):
+    item = built(client, coordinator, meeting["id"])["items"][0]
+    action = decide(client, coordinator, meeting["id"], item["id"], actions=[
+        {"title": "Rendez-vous CSAPA", "assignee_organisation_id": partnership["csapa"].id,
+         "due_on": IN_TEN_DAYS}]).get_json()["actions"][0]
+    client.post(f"/api/v1/actions/{action['id']}/events/complete",
+                json={"completion_note": "Fait"}, headers=auth.token("bob@csapa.test"))
+    client.post(f"/api/v1/meetings/{meeting['id']}/close", headers=coordinator)
+    manager = auth.token("emma@dac11.test")
+    period = f"from={date.today().replace(day=1).isoformat()}&to={IN_TEN_DAYS}"
+    figures = client.get(f"/api/v1/observatory/activity?{period}", headers=manager).get_json()
+    mine = figures["actions_and_meetings"]
+    assert mine["actions_created"] == 1 and mine["actions_done"] == 1
+    assert mine["on_time_by_organisation"] == [{"organisation": "CSAPA de l'Aude", "done": 1,
+                                                "on_time": 1, "on_time_share": 1.0}]
+    assert mine["meetings_held"] == 1 and mine["situations_discussed"] == 1
+
+
+def test_another_dac_sees_none_of_these_situations_actions_or_meetings(
+        client, coordinator, meeting, situation_id, partnership, make_organisation,
+        make_user, auth):
+    from coordination.domain.accounts import OrganisationType, Role
+
+    item = built(client, coordinator, meeting["id"])["items"][0]
+    decide(client, coordinator, meeting["id"], item["id"], actions=[
+        {"title": "CSAPA", "assignee_organisation_id": partnership["csapa"].id,
+         "due_on": IN_TEN_DAYS}])
+    other = make_organisation("DAC 34", OrganisationType.DAC)
+    make_user("zoe@dac34.test", other, Role.COORDINATOR)
+    zoe = auth.token("zoe@dac34.test")
+    assert client.get("/api/v1/actions", headers=zoe).get_json()["total"] == 0
+    assert client.get(f"/api/v1/situations/{situation_id}", headers=zoe).status_code == 404
+    assert client.get("/api/v1/situations", headers=zoe).get_json()["total"] == 0
+    assert client.get(f"/api/v1/meetings/{meeting['id']}", headers=zoe).status_code == 404
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"title": "x", "type": ["cmp_appointment"]}, "type"),
+    ({"title": "x", "due_on": 20301201}, "due_on"),
+])
+def test_malformed_actions_are_422_naming_the_field(client, coordinator, situation_id,
+                                                   partnership, body, field):
+    response = client.post(f"/api/v1/situations/{situation_id}/actions", json={
+        "assignee_organisation_id": partnership["csapa"].id, **body}, headers=coordinator)
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"event_fields": "abc"}, "event_fields"),
+    ({"next_review_on": 20301201}, "next_review_on"),
+    ({"actions": "CSAPA"}, "actions"),
+    ({"event": "close", "event_fields": {"closure_reason": "resolved"},
+      "actions": [{"title": "x", "assignee_organisation_id": "csapa", "due_on": IN_TEN_DAYS}]},
+     "event"),
+])
+def test_malformed_decisions_are_422_and_write_nothing(client, coordinator, meeting,
+                                                      situation_id, partnership, body, field):
+    for action in body.get("actions") if isinstance(body.get("actions"), list) else []:
+        action["assignee_organisation_id"] = partnership["csapa"].id
+    item = built(client, coordinator, meeting["id"])["items"][0]
+    response = decide(client, coordinator, meeting["id"], item["id"], **body)
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]
+    assert client.get("/api/v1/actions", headers=coordinator).get_json()["total"] == 0
+
+
+def test_other_malformed_meeting_inputs_are_422(client, coordinator, meeting, partnership):
+    closing = client.post(f"/api/v1/meetings/{meeting['id']}/close",
+                          json={"general_notes": 5}, headers=coordinator)
+    assert closing.status_code == 422
+    series = client.post("/api/v1/meeting-series", json={"name": "x", "recurrence": "x"},
+                         headers=coordinator)
+    assert series.status_code == 422
+    assert "recurrence" in series.get_json()["error"]["details"]["fields"]

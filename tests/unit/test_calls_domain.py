@@ -11,7 +11,6 @@ from coordination.domain.calls import (
     Channel,
     clean_call,
     format_duration,
-    is_overdue,
     parse_duration,
     phone_key,
 )
@@ -99,13 +98,6 @@ def test_duration_is_shown_as_minutes_and_seconds():
                                    "0033612345678"])
 def test_every_writing_of_a_number_is_the_same_caller(phone):
     assert phone_key(phone) == "0612345678"
-
-
-def test_a_callback_is_overdue_once_its_time_has_passed_and_it_is_not_done():
-    assert is_overdue(NOW - timedelta(minutes=1), False, NOW)
-    assert not is_overdue(NOW - timedelta(minutes=1), True, NOW)
-    assert not is_overdue(NOW + timedelta(minutes=1), False, NOW)
-    assert not is_overdue(None, False, NOW)
 
 
 def test_a_typed_duration_is_read_and_a_bad_one_named():

@@ -13,7 +13,7 @@ from coordination.models import Action, AgendaItem, Meeting, MeetingStatus, Noti
 from coordination.services import actions, meetings, notifications, pdf, situations
 from coordination.web.access import allow
 from coordination.web.api import bp, expected_version, json_body, page_args, paginated
-from coordination.web.context import db, local_zone
+from coordination.web.context import db, local_today, local_zone
 from directory import services as directory_services
 
 CARE = (Role.COORDINATOR, Role.PARTNER)
@@ -55,7 +55,7 @@ def action_json(action: Action) -> dict[str, Any]:
         "type": action.type, "assignee_organisation_id": action.assignee_organisation_id,
         "assignee_user_id": action.assignee_user_id,
         "due_on": action.due_on.isoformat() if action.due_on else None,
-        "status": action.state, "overdue": actions.is_overdue(action),
+        "status": action.state, "overdue": actions.is_overdue(action, local_today()),
         "completion_note": action.completion_note, "outcome": action.outcome,
         "block_reason": action.block_reason, "origin_item_id": action.origin_item_id,
         "version": action.version, "created_at": action.created_at.isoformat(),
@@ -129,7 +129,7 @@ def build_agenda(meeting_id: int) -> Any:
 @allow(Role.COORDINATOR)
 def freeze_agenda(meeting_id: int) -> Any:
     meeting = _meeting(meeting_id)
-    meetings.freeze_agenda(db(), current_user, meeting)
+    meetings.freeze_agenda(db(), current_user, meeting, local_zone())
     return jsonify(meeting_json(meeting))
 
 
@@ -138,7 +138,7 @@ def freeze_agenda(meeting_id: int) -> Any:
 def record_decision(meeting_id: int, item_id: int) -> Any:
     meeting = _meeting(meeting_id)
     result = meetings.record_decision(db(), current_user, meeting, item_id, json_body(),
-                                      zone=local_zone())
+                                      zone=local_zone(), today=local_today())
     return jsonify({"item": item_json(result.item),
                     "actions": [action_json(a) for a in result.actions],
                     "situation": {"id": result.item.situation_id,
@@ -159,15 +159,14 @@ def close_meeting(meeting_id: int) -> Any:
 def publish_minutes(meeting_id: int) -> Any:
     return jsonify(meeting_json(meetings.publish_minutes(db(), current_user,
                                                          _meeting(meeting_id),
-                                                         expected_version())))
+                                                         expected_version(), local_zone())))
 
 
 @bp.get("/meetings/<int:meeting_id>/agenda.pdf")
 @allow(*CARE)
 def agenda_pdf(meeting_id: int) -> Any:
     meeting = _meeting(meeting_id)
-    pseudonymised = request.args.get("pseudonymised") in ("1", "true") \
-        or not current_user.has_role(Role.COORDINATOR)
+    pseudonymised = request.args.get("pseudonymised") in ("1", "true")
     items, hidden = meetings.visible_items(db(), current_user, meeting)
     document = pdf.agenda_pdf(meeting, items, hidden, pseudonymised, local_zone(),
                               directory_services.commune_names(
@@ -194,7 +193,8 @@ def minutes_pdf(meeting_id: int) -> Any:
 @allow(Role.COORDINATOR)
 def create_action(situation_id: int) -> Any:
     situation = situations.get_situation(db(), current_user, situation_id, detail="action")
-    action = actions.create_action(db(), current_user, situation, json_body())
+    action = actions.create_action(db(), current_user, situation, json_body(),
+                                   today=local_today())
     return jsonify(action_json(action)), 201
 
 
@@ -213,7 +213,7 @@ def list_actions() -> Any:
         status=request.args.get("status") or None,
         overdue=None if raw in (None, "") else raw in ("true", "1"),
         situation_id=as_id(situation_id) if situation_id else None,
-        page=page, per_page=per_page)
+        today=local_today(), page=page, per_page=per_page)
     return paginated([action_json(a) for a in result.items], page, per_page, result.total)
 
 
