@@ -380,3 +380,78 @@ def observatory_report_pdf(figures: Any, organisation_name: str,
     _document(buffer, "Observatoire des ruptures de parcours").build(
         story, onFirstPage=decorate, onLaterPages=decorate)
     return buffer.getvalue()
+
+
+# --- situation synthesis -------------------------------------------------------------------------
+
+def situation_synthesis_pdf(situation: Any, actions: list[Any], discussions: list[Any],
+                            ruptures: list[Any], labels: dict[str, dict[str, str]],
+                            zone: Any) -> bytes:
+    """One situation on two pages for a partner meeting or a hand-over: who, where it
+    stands, why (request, domains, triage), who does what (actions), what was decided
+    (meetings), where the pathway broke (ruptures), and the recent history. `labels` holds
+    French labels by kind ("state", "action_state", "action_type", "rupture_type",
+    "outcome")."""
+    buffer = BytesIO()
+    person = situation.person
+    width = A4[0] - 36 * mm
+    say = lambda kind, code: labels.get(kind, {}).get(code, code)  # noqa: E731
+    answers = situation.intake_answers
+    story: list[Any] = [
+        Paragraph(f"Synthèse — situation n° {situation.id}", _STYLES["Title"]),
+        _table([[_p(a), _p(b)] for a, b in [
+            ("Personne", f"{person.display_name}, née·e le {person.birth_date:%d/%m/%Y}"
+                         f" (identité {person.identity_status.label.lower()})"),
+            ("État", say("state", situation.state)),
+            ("Référent·e", situation.referent.full_name if situation.referent else "—"),
+            ("Demandeur", ", ".join(v for v in situation.requester.values() if v) or "—"),
+            ("Ouverte le", f"{situation.created_at.astimezone(zone):%d/%m/%Y}"),
+            ("Prochaine revue", f"{situation.next_review_on:%d/%m/%Y}"
+             if situation.next_review_on else "—"),
+            ("Partagée avec", ", ".join(s.organisation.name for s in situation.shares
+                                        if s.revoked_at is None) or "—"),
+        ]], [width * 0.25, width * 0.75]),
+    ]
+    if answers.get("request_reason") or situation.triages:
+        story.append(Paragraph("Demande et orientation", _STYLES["Heading3"]))
+        if answers.get("request_reason"):
+            story.append(_p(f"Motif : {answers['request_reason']}"))
+        if answers.get("domains"):
+            story.append(_p("Domaines de complexité : " + ", ".join(
+                say("domain", d) for d in answers["domains"])))
+        if situation.triages:
+            triage = situation.triages[-1]
+            story.append(_p(f"Logigramme {triage.logigramme_version} : "
+                            f"{say('outcome', triage.final_outcome)}"
+                            + (f" (au lieu de {say('outcome', triage.proposed_outcome)} : "
+                               f"{triage.override_reason})" if triage.override_reason else "")))
+    story.append(Paragraph("Actions", _STYLES["Heading3"]))
+    rows = [[_p("Action"), _p("Confiée à"), _p("Échéance"), _p("État")]] + [
+        [_p(f"{a.title} ({say('action_type', a.type)})"), _p(a.assignee_organisation.name),
+         _p(f"{a.due_on:%d/%m/%Y}" if a.due_on else "—"),
+         _p(say("action_state", a.state) + (f" — {a.completion_note}" if a.completion_note
+                                            else ""))] for a in actions]
+    if len(rows) == 1:
+        rows.append([_p("Aucune action."), _p(""), _p(""), _p("")])
+    story.append(_table(rows, [width * 0.38, width * 0.24, width * 0.13, width * 0.25]))
+    if discussions:
+        story.append(Paragraph("Décisions de réunion", _STYLES["Heading3"]))
+        story.append(_table([[_p(f"{d.meeting.starts_at.astimezone(zone):%d/%m/%Y}"),
+                              _p(d.decision or "—")] for d in discussions],
+                            [width * 0.2, width * 0.8]))
+    if ruptures:
+        story.append(Paragraph("Ruptures de parcours", _STYLES["Heading3"]))
+        story.append(_table([[_p(f"{r.occurred_on:%d/%m/%Y}"),
+                              _p(say("rupture_type", r.type)
+                                 + (f" — résolue le {r.resolved_on:%d/%m/%Y} : {r.resolution}"
+                                    if r.resolved_on else " — en cours"))] for r in ruptures],
+                            [width * 0.2, width * 0.8]))
+    story.append(Paragraph("Dernières étapes", _STYLES["Heading3"]))
+    story.append(_table([[_p(f"{h.occurred_at.astimezone(zone):%d/%m/%Y}"),
+                          _p(say("state", h.to_state)
+                             + (f" — {h.reason}" if h.reason else ""))]
+                         for h in situation.history[-12:]], [width * 0.2, width * 0.8]))
+    frame = _meeting_frame("Synthèse de situation", f"n° {situation.id}", True, zone)
+    _document(buffer, f"Synthèse {situation.id}").build(story, onFirstPage=frame,
+                                                        onLaterPages=frame)
+    return buffer.getvalue()

@@ -16,13 +16,15 @@ from coordination.services import (
     actions,
     logigrammes,
     meetings,
+    pdf,
     persons,
     ruptures,
     situations,
 )
 from coordination.services.pdf import intake_summary_pdf
+from coordination.web import ACTION_STATE_LABELS, STATE_LABELS
 from coordination.web.access import allow
-from coordination.web.context import db, local_today
+from coordination.web.context import db, local_today, local_zone
 from coordination.workflows.action import ActionType
 from coordination.workflows.complex_case import COMPLEX_CASE, ClosureReason
 from coordination.workflows.intake import IntakeField, IntakeSchema, load_schema
@@ -197,10 +199,35 @@ def intake_pdf(situation_id: int):  # type: ignore[no-untyped-def]
     schema = load_schema(situation.intake_version)
     triage = situation.triages[-1] if situation.triages else None
     used = logigrammes.version(db(), triage.logigramme_version) if triage else None
-    pdf = intake_summary_pdf(situation, schema, _answer_labels(schema, situation.intake_answers),
-                             {k: o.label for k, o in used.outcomes.items()} if used else None)
-    return Response(pdf, mimetype="application/pdf", headers={
+    document = intake_summary_pdf(situation, schema,
+                                  _answer_labels(schema, situation.intake_answers),
+                                  {k: o.label for k, o in used.outcomes.items()} if used else None)
+    return Response(document, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="fiche-de-recueil-{situation.id}.pdf"'})
+
+
+@bp.get("/<int:situation_id>/synthese.pdf")
+@allow(*CARE)
+def synthesis_pdf(situation_id: int):  # type: ignore[no-untyped-def]
+    """Partners get it too, with the actions and ruptures they may see."""
+    situation = situations.get_situation(db(), current_user, situation_id, detail="synthèse")
+    schema = load_schema(situation.intake_version)
+    triage = situation.triages[-1] if situation.triages else None
+    used = logigrammes.version(db(), triage.logigramme_version) if triage else None
+    domains = schema.fields.get("domains")
+    labels = {
+        "state": STATE_LABELS, "action_state": ACTION_STATE_LABELS,
+        "action_type": {t.value: t.label for t in ActionType},
+        "rupture_type": {e.code: e.label for e in load_taxonomy().entries("types")},
+        "outcome": {k: o.label for k, o in used.outcomes.items()} if used else {},
+        "domain": dict(domains.choices) if domains and domains.choices else {},
+    }
+    document = pdf.situation_synthesis_pdf(
+        situation, actions.situation_actions(db(), current_user, situation),
+        meetings.situation_discussions(db(), situation),
+        ruptures.list_for_situation(db(), current_user, situation), labels, local_zone())
+    return Response(document, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="synthese-situation-{situation.id}.pdf"'})
 
 
 @bp.post("/<int:situation_id>/logigramme")

@@ -89,3 +89,25 @@ def test_a_partner_cannot_run_a_meeting(client, auth, meeting_id):
     auth.logout()
     auth.login("david@cpts.test")
     assert client.get(f"/reunions/{meeting_id}").status_code == 404
+
+
+def test_the_situation_synthesis_pdf(client, auth, coordinator, meeting_id, partnership):
+    from tests.conftest import pdf_text
+
+    auth.login("alice@dac11.test")
+    page = client.get(f"/reunions/{meeting_id}/seance").get_data(as_text=True)
+    item_id = page.split('name="item_id" value="')[1].split('"')[0]
+    token = csrf_token(client, f"/reunions/{meeting_id}/seance")
+    client.post(f"/reunions/{meeting_id}/seance", data={
+        "csrf_token": token, "item_id": item_id, "decision": "Coordination CSAPA",
+        "action-0-title": "Rendez-vous CSAPA", "action-0-type": "csapa_appointment",
+        "action-0-organisation": str(partnership["csapa"].id), "action-0-due_on": IN_TEN_DAYS})
+    situation_id = re.search(r'href="/situations/(\d+)"',
+                             client.get(f"/reunions/{meeting_id}").get_data(as_text=True))
+    response = client.get(f"/situations/{situation_id.group(1)}/synthese.pdf")
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    assert "Synth" in text and "Rendez-vous CSAPA" in text and "Coordination CSAPA" in text
+    auth.logout()
+    auth.login("david@cpts.test")
+    assert client.get(f"/situations/{situation_id.group(1)}/synthese.pdf").status_code == 404
