@@ -69,6 +69,9 @@ def demo() -> None:
     _require_schema()
     with _session() as session:
         demo_accounts = load_demo(session)
+        from coordination.db import refresh_statistics
+
+        refresh_statistics(session)
     click.echo("Demo territory loaded. Demo accounts (password for all: "
                f"{DEMO_PASSWORD}):")
     for account in demo_accounts:

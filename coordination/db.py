@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -101,3 +101,17 @@ def _make_sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_session_factory(bind: Any) -> sessionmaker[Session]:
     return sessionmaker(bind=bind, expire_on_commit=False)
+
+
+def refresh_statistics(session: Session) -> str:
+    """Let the query planner know the tables' current sizes, so that it picks the right
+    index as the data grows (SQLite: `PRAGMA optimize`, which analyses only what changed;
+    PostgreSQL: plain ANALYZE, cheap, on top of autovacuum)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA optimize"))
+        session.commit()
+        return "PRAGMA optimize"
+    session.commit()
+    session.execute(text("ANALYZE"))
+    session.commit()
+    return "ANALYZE"

@@ -32,6 +32,9 @@ class Call(Base):
     __table_args__ = (
         # the day's journal and the history are always read per receiving organisation
         Index("ix_calls_organisation_received", "organisation_id", "received_at"),
+        # the history search reads caller names and numbers from the index alone
+        Index("ix_calls_search", "organisation_id", "received_at", "caller_name_key",
+              "caller_phone_key"),
         Index("ix_calls_callback_open", "organisation_id", "callback_done_at",
               "callback_due_at"),
     )

@@ -128,6 +128,12 @@ def review_reminders(session: Session, settings: Settings, now: datetime) -> str
     return f"{sent} revue(s) signalée(s)"
 
 
+def planner_statistics(session: Session, settings: Settings, now: datetime) -> str:
+    from coordination.db import refresh_statistics
+
+    return refresh_statistics(session)
+
+
 def send_emails(session: Session, settings: Settings, now: datetime) -> str:
     return f"{notifications.send_pending_emails(session, settings)} e-mail(s) envoyé(s)"
 
@@ -145,6 +151,8 @@ JOBS: list[Job] = [
         "signale les revues de situation échues"),
     Job("send_emails", timedelta(minutes=5), send_emails,
         "envoie par e-mail les notifications (si SMTP est configuré)"),
+    Job("planner_statistics", timedelta(hours=24), planner_statistics,
+        "met à jour les statistiques de la base pour le choix des index"),
 ]
 
 

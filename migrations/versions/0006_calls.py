@@ -86,6 +86,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_calls_caller_organisation_id'), ['caller_organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_calls_caller_phone_key'), ['caller_phone_key'], unique=False)
         batch_op.create_index('ix_calls_organisation_received', ['organisation_id', 'received_at'], unique=False)
+        batch_op.create_index('ix_calls_search', ['organisation_id', 'received_at', 'caller_name_key', 'caller_phone_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_calls_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_calls_situation_id'), ['situation_id'], unique=False)
 
@@ -136,6 +137,7 @@ def downgrade() -> None:
     with op.batch_alter_table('calls', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_calls_situation_id'))
         batch_op.drop_index(batch_op.f('ix_calls_person_id'))
+        batch_op.drop_index('ix_calls_search')
         batch_op.drop_index('ix_calls_organisation_received')
         batch_op.drop_index(batch_op.f('ix_calls_caller_phone_key'))
         batch_op.drop_index(batch_op.f('ix_calls_caller_organisation_id'))
