@@ -5,7 +5,7 @@ their demo data here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -238,6 +238,25 @@ def _load_demo_situations(session: Session, coordinator: User,
     situations.run_triage(session, coordinator, benali)
     situations.share_situation(session, coordinator, benali,
                                accounts.find_organisation(session, "CSAPA de l'Aude").id)
+    # Théo Rouquette, 22: cannabis and a first psychotic episode, followed since the
+    # summer; his review falls before the next meeting.
+    rouquette = situations.open_situation(session, coordinator, people["ROUQUETTE"].id,
+                                          {"name": "Mme Rouquette", "role": "mère"})
+    situations.save_intake(session, coordinator, rouquette, {
+        **DEMO_INTAKE, "requester_name": "Mme Rouquette", "requester_role": "family",
+        "request_reason": "Repli depuis six mois, consommation de cannabis quotidienne, "
+                          "premier épisode délirant, arrêt de ses études.",
+        "living_situation": "own_home", "lives_alone": False,
+        "recent_discharge_without_follow_up": False,
+        "domains": ["psychiatric", "addiction", "isolation"],
+        "substances": ["cannabis"], "housing_status": "stable", "suicide_risk": "moderate"},
+        None)
+    situations.fire_event(session, coordinator, rouquette, "submit_for_triage")
+    situations.run_triage(session, coordinator, rouquette)
+    if rouquette.state == "in_assessment":
+        situations.fire_event(session, coordinator, rouquette, "start_coordination")
+    rouquette.next_review_on = date.today() + timedelta(days=1)
+    session.commit()
 
 
 def _load_demo_meetings(session: Session, coordinator: User) -> None:

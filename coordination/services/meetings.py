@@ -44,6 +44,7 @@ from coordination.models import (
     MeetingSeries,
     MeetingStatus,
     Organisation,
+    Rupture,
     Situation,
     TransitionRecord,
     User,
@@ -308,11 +309,10 @@ def agenda_candidates(session: Session, meeting: Meeting, zone: ZoneInfo) -> lis
         .where(TransitionRecord.situation_id.in_(ids),
                TransitionRecord.to_state == "awaiting_meeting")
         .group_by(TransitionRecord.situation_id)).all())
-    rupture = dict(session.execute(
-        select(TransitionRecord.situation_id, func.max(TransitionRecord.occurred_at))
-        .where(TransitionRecord.situation_id.in_(ids),
-               TransitionRecord.event == "declare_rupture")
-        .group_by(TransitionRecord.situation_id)).all())
+    rupture = dict(session.execute(  # since when: the oldest open rupture's date
+        select(Rupture.situation_id, func.min(Rupture.occurred_on))
+        .where(Rupture.situation_id.in_(ids), Rupture.resolved_on.is_(None))
+        .group_by(Rupture.situation_id)).all())
     changed = dict(session.execute(
         select(TransitionRecord.situation_id, func.max(TransitionRecord.occurred_at))
         .where(TransitionRecord.situation_id.in_(ids))
@@ -337,8 +337,7 @@ def agenda_candidates(session: Session, meeting: Meeting, zone: ZoneInfo) -> lis
             if row.state == "awaiting_meeting" else None,
             next_review_on=row.next_review_on,
             has_open_rupture=row.state == "in_rupture",
-            rupture_since=rupture[row.id].astimezone(zone).date()
-            if row.state == "in_rupture" and row.id in rupture else None,
+            rupture_since=rupture.get(row.id) if row.state == "in_rupture" else None,
             overdue_actions=count, oldest_overdue_due_on=oldest,
             last_discussed_on=last_discussed.astimezone(zone).date() if last_discussed else None,
             last_change_at=changed.get(row.id)))
