@@ -200,7 +200,8 @@ def task(action: Action, situation: Situation,
     resource: dict[str, Any] = {
         "resourceType": "Task", "id": f"action-{action.id}",
         "status": TASK_STATUS.get(action.state, "requested"), "intent": "order",
-        "code": _local("action-type", action.type), "description": action.title,
+        "code": _local("action-type", action.type, _action_type_label(action.type)),
+        "description": action.title,
         "basedOn": [_ref("CarePlan", f"situation-{situation.id}")],
         "for": _patient_ref(situation), "authoredOn": _instant(action.created_at),
         "lastModified": _instant(action.updated_at),
@@ -217,6 +218,12 @@ def task(action: Action, situation: Situation,
     if action.completion_note:
         resource["note"] = [{"text": action.completion_note}]
     return resource
+
+
+def _action_type_label(code: str) -> str | None:
+    from coordination.workflows.action import ActionType
+
+    return ActionType(code).label if code in set(ActionType) else None
 
 
 def detected_issue(rupture: Rupture) -> dict[str, Any]:

@@ -100,8 +100,8 @@ def operation(summary: str, tag: str, roles: tuple[str, ...] | None, *,
     response: dict[str, Any] = {"description": "Succès."}
     if status == 204:
         response = {"description": "Fait (pas de contenu)."}
-    elif content_type == "application/json":
-        response["content"] = json_content(ok or {"type": "object"})
+    elif content_type.endswith("json"):
+        response["content"] = {content_type: {"schema": ok or {"type": "object"}}}
     else:
         response["content"] = {content_type: {"schema": {"type": "string",
                                                          "format": "binary"}}}
