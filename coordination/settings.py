@@ -48,6 +48,8 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"
     # Observatory: counts from 1 to threshold - 1 are published as "secret statistique".
     suppression_threshold: int = 11
+    # Requests to the token endpoint per minute and client address.
+    api_token_rate_limit: int = 30
 
     @property
     def is_sqlite(self) -> bool:
@@ -71,6 +73,8 @@ DOCUMENTED_VARIABLES: dict[str, tuple[str, str]] = {
     "LOGIN_MAX_FAILURES": ("Failed logins on one account before it is locked", "10"),
     "LOGIN_LOCK_MINUTES": ("Lock duration, and the window in which failures are counted", "15"),
     "API_TOKEN_HOURS": ("Lifetime of an API token", "12"),
+    "API_TOKEN_RATE_LIMIT": ("Requests to `POST /api/v1/auth/token` per minute from one "
+                             "client address (then 429 with `Retry-After`)", "30"),
     "TRUSTED_PROXIES": ("Number of reverse proxies whose X-Forwarded-* headers are trusted", "0"),
     "LOG_LEVEL": ("DEBUG, INFO, WARNING or ERROR", "INFO"),
     "TIMEZONE": ("Time zone used to display dates", "Europe/Paris"),
@@ -202,6 +206,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 10, 3, 100),
         login_lock_minutes=_int(env, "LOGIN_LOCK_MINUTES", 15, 1, 24 * 60),
         api_token_hours=_int(env, "API_TOKEN_HOURS", 12, 1, 24 * 30),
+        api_token_rate_limit=_int(env, "API_TOKEN_RATE_LIMIT", 30, 1, 10_000),
         trusted_proxies=_int(env, "TRUSTED_PROXIES", 0, 0, 5),
         log_level=_choice(env, "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),
         timezone=timezone,

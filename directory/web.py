@@ -12,7 +12,7 @@ from coordination.domain.accounts import Role
 from coordination.domain.errors import ValidationError
 from coordination.web.access import allow
 from coordination.web.api import bp as api
-from coordination.web.api import paginated
+from coordination.web.api import paginated, paginated_list
 from coordination.web.context import db
 from directory import services
 from directory.categories import BY_CODE, CATEGORIES
@@ -84,7 +84,7 @@ def api_service(service_id: int) -> Any:
 @allow()
 def api_cmp_for_commune(insee: str) -> Any:
     found = services.cmp_for_commune(db(), insee.upper())
-    return jsonify({"items": [service_json(s) for s in found]})
+    return paginated_list(found, service_json)
 
 
 @bp.get("/")

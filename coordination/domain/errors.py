@@ -66,15 +66,31 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class StaleVersion(Conflict):
+    """The client's `If-Match` (or `version`) is no longer the current one (409)."""
+
+    code = "stale_version"
+
+
 def check_version(current: int, expected: int | None, what: str,
                   **details: object) -> None:
     """Optimistic concurrency: the version the client last saw must still be the current
     one (None: the client did not say, last write wins)."""
     if expected is not None and expected != current:
-        raise Conflict(f"Quelqu'un d'autre a modifié {what} entre-temps : rechargez avant de "
+        raise StaleVersion(f"Quelqu'un d'autre a modifié {what} entre-temps : rechargez avant de "
                        "recommencer.",
                        {"current_version": current, "your_version": expected, **details})
 
 
 class AuthenticationFailed(DomainError):
     code = "authentication_failed"
+
+
+class TooManyRequests(DomainError):
+    """Rate limit reached (HTTP 429); `retry_after` seconds until the window ends."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, {"retry_after": retry_after})
+        self.retry_after = retry_after

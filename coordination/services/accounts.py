@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ from coordination.domain.errors import (
     AuthenticationFailed,
     Conflict,
     NotFound,
+    TooManyRequests,
     ValidationError,
     as_id,
     is_id,
@@ -343,6 +345,28 @@ def issue_api_token(session: Session, settings: Settings, email: str, password: 
     audit.record(session, "api_token_issued", "users", user.id)
     session.commit()
     return IssuedToken(token, expires_at)
+
+
+TOKEN_RATE_WINDOW = timedelta(minutes=1)
+
+
+def check_token_rate(session: Session, settings: Settings, client_address: str | None) -> None:
+    """Count a request to the token endpoint from `client_address`; TooManyRequests past
+    `api_token_rate_limit` in the current minute. Checked before any password hashing, so
+    a flood costs no argon2 work. Counted in the login throttle table (under a key no
+    e-mail address can take), so that every web worker shares the count."""
+    now = utcnow()
+    throttle = _throttle_for_update(session, f"client-address {client_address or '?'}", now)
+    if throttle.failures == 0 or now - throttle.window_started_at >= TOKEN_RATE_WINDOW:
+        throttle.failures, throttle.window_started_at = 0, now
+    throttle.failures += 1
+    over = throttle.failures > settings.api_token_rate_limit
+    window_ends = throttle.window_started_at + TOKEN_RATE_WINDOW
+    session.commit()
+    if over:
+        raise TooManyRequests("Trop de demandes de jeton depuis cette adresse : réessayez "
+                              "dans une minute.",
+                              retry_after=max(1, math.ceil((window_ends - now).total_seconds())))
 
 
 def resolve_api_token(session: Session, token: str) -> User | None:

@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
         actions,
         admin,
         api,
+        api_docs,
         auth,
         calls,
         context,
@@ -72,6 +73,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(directory_web.bp)
     csrf.exempt(api.bp)  # bearer tokens only, never cookies: no cross-site request possible
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_docs.bp)
     _template_helpers(app)
 
 

@@ -18,6 +18,7 @@ from coordination.domain.errors import (
     Conflict,
     DomainError,
     NotFound,
+    TooManyRequests,
     ValidationError,
 )
 from coordination.web.access import is_api_request
@@ -111,6 +112,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(AuthenticationFailed)
     def _auth_failed(exc: AuthenticationFailed) -> Any:
         return error_response(401, exc.message, code=exc.code)
+
+    @app.errorhandler(TooManyRequests)
+    def _too_many(exc: TooManyRequests) -> Any:
+        response = error_response(429, exc.message, exc.details, code=exc.code)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:

@@ -8,7 +8,10 @@ from werkzeug.routing import IntegerConverter
 from coordination.web.access import policy_for
 
 # The whole public surface. Adding to it is a security decision: review it.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "api.issue_token"}
+# The API's description (document and French page) holds no data, only the contract that
+# partners' software needs before it has a token.
+PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "api.issue_token",
+                    "api.openapi_document", "api_docs.index"}
 
 
 def _routes(app):

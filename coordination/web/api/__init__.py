@@ -77,14 +77,27 @@ def expected_version(body_version: object = None) -> int | None:
     raise ValidationError({"version": ["Numéro de version attendu (If-Match)."]})
 
 
-def paginated(items: list[dict[str, Any]], page: int, per_page: int, total: int) -> Any:
-    return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
+def paginated(items: list[dict[str, Any]], page: int, per_page: int, total: int,
+              **extra: Any) -> Any:
+    return jsonify({"items": items, "page": page, "per_page": per_page, "total": total,
+                    **extra})
+
+
+def paginated_list(items: list[Any], to_json: Any = None, **extra: Any) -> Any:
+    """A short list computed whole (a commune's CMPs, a situation's ruptures) in the same
+    envelope as every other list, so that clients page through all lists alike."""
+    page, per_page = page_args()
+    chunk = items[(page - 1) * per_page: page * per_page]
+    return paginated([to_json(i) for i in chunk] if to_json else chunk, page, per_page,
+                     len(items), **extra)
 
 
 from coordination.web.api import (  # noqa: E402,F401  (registers the routes)
     auth,
     calls,
+    fhir,
     meetings,
+    openapi,
     organisations,
     persons,
     ruptures,

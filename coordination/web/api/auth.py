@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
 
 from coordination.domain.errors import ValidationError
 from coordination.services import accounts
@@ -16,6 +16,7 @@ from coordination.web.context import db, settings
 @bp.post("/auth/token")
 @public
 def issue_token() -> Any:
+    accounts.check_token_rate(db(), settings(), request.remote_addr)
     body = json_body()
     errors = {name: ["Texte attendu."] for name in ("email", "password")
               if not isinstance(body.get(name), str) or not body.get(name)}

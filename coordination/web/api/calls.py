@@ -13,7 +13,7 @@ from coordination.domain.errors import ValidationError
 from coordination.models import Call
 from coordination.services import calls
 from coordination.web.access import allow
-from coordination.web.api import bp, json_body, page_args, paginated
+from coordination.web.api import bp, json_body, page_args, paginated, paginated_list
 from coordination.web.context import db, local_zone
 
 
@@ -82,5 +82,5 @@ def callback_done(call_id: int) -> Any:
 @bp.get("/calls/motives")
 @allow(Role.COORDINATOR, Role.MANAGER)
 def call_motives() -> Any:
-    return jsonify({"items": [{"code": m.code, "label": m.label, "active": m.is_active}
-                              for m in calls.motives(db(), active_only=False)]})
+    return paginated_list(calls.motives(db(), active_only=False), lambda m: {
+        "code": m.code, "label": m.label, "active": m.is_active})

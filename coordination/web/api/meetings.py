@@ -12,7 +12,14 @@ from coordination.domain.errors import NotFound, ValidationError, as_id
 from coordination.models import Action, AgendaItem, Meeting, MeetingStatus, Notification
 from coordination.services import actions, meetings, notifications, pdf, situations
 from coordination.web.access import allow
-from coordination.web.api import bp, expected_version, json_body, page_args, paginated
+from coordination.web.api import (
+    bp,
+    expected_version,
+    json_body,
+    page_args,
+    paginated,
+    paginated_list,
+)
 from coordination.web.context import db, local_today, local_zone
 from directory import services as directory_services
 
@@ -99,7 +106,9 @@ def create_series() -> Any:
 @bp.get("/meetings/<int:meeting_id>")
 @allow(*CARE)
 def get_meeting(meeting_id: int) -> Any:
-    response = jsonify(meeting_json(_meeting(meeting_id)))
+    meeting = _meeting(meeting_id)
+    response = jsonify(meeting_json(meeting))
+    response.headers["ETag"] = f'"{meeting.version}"'
     return response
 
 
@@ -257,6 +266,5 @@ def notification_json(n: Notification) -> dict[str, Any]:
 @bp.get("/notifications")
 @allow()
 def list_notifications() -> Any:
-    items = notifications.recent(db(), current_user)
-    return jsonify({"items": [notification_json(n) for n in items],
-                    "unread": notifications.unread_count(db(), current_user)})
+    return paginated_list(notifications.recent(db(), current_user), notification_json,
+                          unread=notifications.unread_count(db(), current_user))

@@ -13,7 +13,14 @@ from coordination.domain.errors import ValidationError, is_id
 from coordination.models import ConsentRecord, Person, PersonMerge
 from coordination.services import persons
 from coordination.web.access import allow
-from coordination.web.api import bp, expected_version, json_body, page_args, paginated
+from coordination.web.api import (
+    bp,
+    expected_version,
+    json_body,
+    page_args,
+    paginated,
+    paginated_list,
+)
 from coordination.web.context import db
 
 PERSON_ROLES = (Role.COORDINATOR, Role.ADMIN)
@@ -128,7 +135,7 @@ def update_person(person_id: int) -> Any:
 def person_duplicates(person_id: int) -> Any:
     person = persons.get_person(db(), current_user, person_id, follow_merge=False)
     candidates = persons.find_duplicates(db(), persons.traits_of(person), exclude_id=person.id)
-    return jsonify({"items": [persons.candidate_json(c) for c in candidates]})
+    return paginated_list(candidates, persons.candidate_json)
 
 
 @bp.post("/persons/<int:person_id>/consents")

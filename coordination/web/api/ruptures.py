@@ -13,7 +13,14 @@ from coordination.domain.ruptures import load_taxonomy, taxonomy_json
 from coordination.models import Rupture, RuptureCandidate
 from coordination.services import observatory, ruptures
 from coordination.web.access import allow
-from coordination.web.api import bp, expected_version, json_body, page_args, paginated
+from coordination.web.api import (
+    bp,
+    expected_version,
+    json_body,
+    page_args,
+    paginated,
+    paginated_list,
+)
 from coordination.web.context import db, local_zone, settings
 
 CARE = (Role.COORDINATOR, Role.PARTNER)
@@ -91,7 +98,7 @@ def situation_ruptures(situation_id: int) -> Any:
 
     situation = situations.get_situation(db(), current_user, situation_id, detail="ruptures")
     items = ruptures.list_for_situation(db(), current_user, situation)
-    return jsonify({"items": [rupture_json(r) for r in items]})
+    return paginated_list(items, rupture_json)
 
 
 @bp.get("/ruptures/<int:rupture_id>")

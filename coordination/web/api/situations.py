@@ -12,7 +12,14 @@ from coordination.domain.errors import ValidationError, as_id, is_id
 from coordination.models import Situation, TriageRecord
 from coordination.services import situations
 from coordination.web.access import allow
-from coordination.web.api import bp, expected_version, json_body, page_args, paginated
+from coordination.web.api import (
+    bp,
+    expected_version,
+    json_body,
+    page_args,
+    paginated,
+    paginated_list,
+)
 from coordination.web.context import db
 from coordination.workflows.complex_case import COMPLEX_CASE
 from coordination.workflows.intake import load_schema
@@ -171,7 +178,7 @@ def triages(situation_id: int) -> Any:
         items.append({**triage_json(record), "replayed_outcome": replayed.outcome.id,
                       "replays_identically": replayed.outcome.id == record.proposed_outcome
                       and replayed.path_json() == record.path})
-    return jsonify({"items": items})
+    return paginated_list(items)
 
 
 @bp.post("/situations/<int:situation_id>/events/<event>")
