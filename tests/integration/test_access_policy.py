@@ -8,7 +8,10 @@ from werkzeug.routing import IntegerConverter
 from coordination.web.access import policy_for
 
 # The whole public surface. Adding to it is a security decision: review it.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "api.issue_token"}
+# auth.second_factor only accepts a code for the account named in the signed cookie that a
+# right password just set (and counts wrong codes towards that account's lock-out).
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.second_factor", "health.healthz",
+                    "api.issue_token"}
 
 
 def _routes(app):
