@@ -127,6 +127,8 @@ ENDPOINTS: dict[str, str] = {
     "persons.show": "person_object",
     "persons.merge": "person_object",
     "persons.edit": "person_edit",
+    "persons.access_history": "person_edit",
+    "persons.access_history_csv": "person_edit",
     "persons.add_consent": "person_edit",
     "persons.revoke_consent": "person_edit",
     "api.create_person": "coordinator",
