@@ -50,6 +50,12 @@ class Settings:
     suppression_threshold: int = 11
     # Requests to the token endpoint per minute and client address.
     api_token_rate_limit: int = 30
+    # A second factor (TOTP) for every account: enrolment right after the password.
+    require_mfa: bool = False
+    # Access-log entries (reads, exports, logins) are purged after this many months.
+    audit_retention_months: int = 12
+    # Closed situations are anonymised this many months after closure.
+    retention_months: int = 24
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,6 +96,15 @@ DOCUMENTED_VARIABLES: dict[str, tuple[str, str]] = {
         "Observatory: counts from 1 to this value minus one are masked (secret statistique)",
         "11",
     ),
+    "REQUIRE_MFA": ("Every account must use a second factor (TOTP): without one, the person "
+                    "is sent to enrolment right after the password and can do nothing else",
+                    "false"),
+    "AUDIT_RETENTION_MONTHS": ("Access-log entries of the audit trail (reads, exports, "
+                               "logins) are purged after this many months (CNIL: 6 to 12)",
+                               "12"),
+    "RETENTION_MONTHS": ("Closed situations are anonymised this many months after closure "
+                         "(see docs/privacy.md for the legal basis; check it for your "
+                         "deployment)", "24"),
 }
 
 
@@ -218,6 +233,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_starttls=_bool(env, "SMTP_STARTTLS", False),
         public_url=_public_url(env),
         suppression_threshold=_int(env, "SUPPRESSION_THRESHOLD", 11, 1, 1000),
+        require_mfa=_bool(env, "REQUIRE_MFA", False),
+        audit_retention_months=_int(env, "AUDIT_RETENTION_MONTHS", 12, 1, 120),
+        retention_months=_int(env, "RETENTION_MONTHS", 24, 1, 240),
     )
 
 

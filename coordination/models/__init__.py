@@ -5,10 +5,11 @@ from coordination.models.accounts import (
     LoginSession,
     LoginThrottle,
     Organisation,
+    RecoveryCode,
     User,
     UserRole,
 )
-from coordination.models.audit import AuditEvent
+from coordination.models.audit import AuditEvent, AuditTombstone
 from coordination.models.calls import Call, CallMotive, CallMotiveChoice, CallOrientation
 from coordination.models.meetings import (
     Action,
@@ -33,6 +34,8 @@ from coordination.models.situations import (
 from directory.models import Commune, CurationTask, DirectoryService, ServedCommune
 
 __all__ = [
+    "AuditTombstone",
+    "RecoveryCode",
     "Action",
     "ActionTransition",
     "AgendaItem",

@@ -40,7 +40,8 @@ class Organisation(Base):
 class User(Base):
     __tablename__ = "users"
     __audited__ = True  # staff personal data: every write goes to the audit trail
-    __audit_ignore__ = frozenset({"last_login_at"})  # the login itself is an audit entry
+    # the login itself is an audit entry; the last TOTP step moves at every login
+    __audit_ignore__ = frozenset({"last_login_at", "totp_last_step"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -51,6 +52,12 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # TOTP second factor: the secret is encrypted (AES-GCM, key derived from the secret
+    # key); enrolment is confirmed by a first code. The last accepted time step refuses a
+    # code replayed within its 30-second window.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(200))
+    totp_confirmed_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -63,6 +70,10 @@ class User(Base):
 
     def has_role(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_confirmed_at is not None
 
     # Flask-Login protocol (kept here so that the web layer needs no wrapper class).
     @property
@@ -131,3 +142,15 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class RecoveryCode(Base):
+    """Single-use codes for a lost authenticator, shown once and kept only as hashes."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

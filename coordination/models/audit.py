@@ -42,3 +42,16 @@ class AuditEvent(Base):
             "remote_addr": self.remote_addr,
             "prev_hash": self.prev_hash,
         }
+
+
+class AuditTombstone(Base):
+    """What remains of a purged access-log entry: its place in the chain (id, links) and
+    nothing about who read what. The next entry still links to `hash`, so the chain stays
+    verifiable; the database lets an entry be deleted only once its tombstone exists."""
+
+    __tablename__ = "audit_tombstones"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purged_at: Mapped[datetime]

@@ -58,6 +58,7 @@ class Person(Base):
     duplicate_override_reason: Mapped[str | None] = mapped_column(Text)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     merged_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]  # retention: identity traits replaced
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

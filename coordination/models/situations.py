@@ -35,6 +35,8 @@ class Situation(Base):
     next_review_on: Mapped[date | None]
     closure_reason: Mapped[str | None] = mapped_column(String(32))
     closed_at: Mapped[datetime | None]
+    # set by the retention job: identity and free texts replaced, counts kept
+    anonymised_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

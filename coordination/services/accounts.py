@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import re
 import secrets
@@ -38,12 +39,20 @@ from coordination.services import audit
 from coordination.services.pagination import Page, paginate
 from coordination.settings import Settings
 
+log = logging.getLogger("coordination.security")
+
 # Deliberately the same message for an unknown address, a wrong password, a disabled
 # account and a locked one: none of them may tell a caller which addresses exist.
 LOGIN_REFUSED = (
     "Connexion refusée : adresse e-mail ou mot de passe incorrect. Après plusieurs essais "
     "infructueux, la connexion à ce compte est suspendue pendant quelques minutes."
 )
+SECOND_FACTOR_REFUSED = (
+    "Code refusé : saisissez le code à 6 chiffres affiché par votre application "
+    "d'authentification (un code déjà utilisé ne vaut plus), ou un code de secours.")
+MFA_ENROLMENT_REQUIRED = (
+    "La double authentification est obligatoire : activez-la depuis l'application web "
+    "avant de demander un jeton.")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # last_seen_at is written at most this often, so that reading pages is not a write each time
 _TOUCH_INTERVAL = timedelta(seconds=60)
@@ -170,7 +179,7 @@ def set_user_enabled(session: Session, actor: User | None, user: User, enabled: 
         raise Conflict("Vous ne pouvez pas désactiver votre propre compte.")
     user.is_enabled = enabled
     if not enabled:
-        _end_all_sessions(session, user, "account_disabled")
+        end_all_sessions(session, user, "account_disabled")
     session.commit()
 
 
@@ -192,12 +201,12 @@ def change_password(session: Session, settings: Settings, user: User, current: s
         raise ValidationError({"new_password": problems})
     user.password_hash = hash_password(new)
     user.password_changed_at = now
-    _end_all_sessions(session, user, "password_changed",
+    end_all_sessions(session, user, "password_changed",
                       keep=_digest(keep_session_token) if keep_session_token else None)
     session.commit()
 
 
-def _end_all_sessions(session: Session, user: User, reason: str, keep: str | None = None) -> None:
+def end_all_sessions(session: Session, user: User, reason: str, keep: str | None = None) -> None:
     now = utcnow()
     session.execute(update(LoginSession)
                     .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None),
@@ -216,11 +225,58 @@ class LoginResult:
     session_token: str
 
 
+@dataclass(frozen=True)
+class SecondFactorRequired:
+    """The password was right; the account's TOTP code must follow."""
+
+    user_id: int
+
+
 def log_in(session: Session, settings: Settings, email: str, password: str,
-           remote_addr: str | None, user_agent: str | None) -> LoginResult:
+           remote_addr: str | None, user_agent: str | None
+           ) -> LoginResult | SecondFactorRequired:
     """Check the credentials and open a new server-side session (a fresh token each time,
-    so that a session identifier known before login is worth nothing after it)."""
+    so that a session identifier known before login is worth nothing after it). An account
+    with a second factor gets no session before its code: `complete_second_factor`."""
     user = _authenticate(session, settings, email, password)
+    if user.has_totp:
+        session.commit()
+        return SecondFactorRequired(user.id)
+    return _open_session(session, user, remote_addr, user_agent)
+
+
+def complete_second_factor(session: Session, settings: Settings, user_id: int, code: str,
+                           remote_addr: str | None, user_agent: str | None) -> LoginResult:
+    """The second step of a login: wrong codes count towards the account's lock-out."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_enabled or not user.has_totp:
+        raise AuthenticationFailed(LOGIN_REFUSED)
+    _check_second_factor(session, settings, user, code)
+    return _open_session(session, user, remote_addr, user_agent)
+
+
+def _check_second_factor(session: Session, settings: Settings, user: User, code: str) -> None:
+    from coordination.services import mfa
+
+    now = utcnow()
+    throttle = _throttle_for_update(session, user.email, now)
+    locked = throttle.locked_until is not None and throttle.locked_until > now
+    if locked or not mfa.verify_second_factor(session, settings, user, code or ""):
+        _count_failure(settings, throttle, now)
+        audit.record(session, "login_failed", "users", user.id,
+                     detail="second_factor_locked" if locked else "second_factor")
+        session.commit()
+        log.warning("login refused: second factor user_id=%s locked=%s", user.id, locked)
+        raise AuthenticationFailed(SECOND_FACTOR_REFUSED)
+    throttle.failures, throttle.locked_until = 0, None
+    user.last_login_at = now
+    audit.act_as(session, user.id, user.email)
+    audit.record(session, "login", "users", user.id, detail="second_factor")
+    log.info("login succeeded user_id=%s with second factor", user.id)
+
+
+def _open_session(session: Session, user: User, remote_addr: str | None,
+                  user_agent: str | None) -> LoginResult:
     token = secrets.token_urlsafe(32)
     session.add(LoginSession(token_hash=_digest(token), user_id=user.id,
                              remote_addr=remote_addr, user_agent=(user_agent or "")[:300]))
@@ -233,7 +289,9 @@ def _authenticate(session: Session, settings: Settings, email: str, password: st
 
     Failures are counted per e-mail address whether or not an account exists; once
     `login_max_failures` happen within `login_lock_minutes`, the address is locked for
-    `login_lock_minutes`, even for the right password.
+    `login_lock_minutes`, even for the right password. For an account with a second
+    factor, the right password alone neither resets the count nor logs in: guessing codes
+    between right passwords must still lock the account.
     """
     email = normalise_email(email)
     user = session.scalar(select(User).where(User.email == email)) if email else None
@@ -250,13 +308,20 @@ def _authenticate(session: Session, settings: Settings, email: str, password: st
         audit.record(session, "login_failed", "users", user.id if user else None,
                      detail="locked" if locked else None)
         session.commit()
+        # the address is not logged (it may be mistyped personal data): the account id is
+        log.warning("login refused user_id=%s locked=%s", user.id if user else None, locked)
         raise AuthenticationFailed(LOGIN_REFUSED)
-    throttle.failures, throttle.locked_until = 0, None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if user.has_totp:
+        audit.record(session, "login_password_ok", "users", user.id)
+        log.info("login password accepted user_id=%s, second factor pending", user.id)
+        return user
+    throttle.failures, throttle.locked_until = 0, None
     user.last_login_at = now
     audit.act_as(session, user.id, user.email)
     audit.record(session, "login", "users", user.id)
+    log.info("login succeeded user_id=%s", user.id)
     return user
 
 
@@ -336,9 +401,19 @@ class IssuedToken:
     expires_at: datetime
 
 
-def issue_api_token(session: Session, settings: Settings, email: str, password: str) -> IssuedToken:
-    """`POST /api/v1/auth/token`: same credential checks and lock-out as the login page."""
+def issue_api_token(session: Session, settings: Settings, email: str, password: str,
+                    totp: str | None = None) -> IssuedToken:
+    """`POST /api/v1/auth/token`: same credential checks and lock-out as the login page;
+    `totp` (a code or a recovery code) is required when the account has a second factor,
+    and a deployment requiring MFA issues no token to an account without one."""
     user = _authenticate(session, settings, email, password)
+    if user.has_totp:
+        _check_second_factor(session, settings, user, totp or "")
+    elif settings.require_mfa:
+        audit.record(session, "login_failed", "users", user.id, detail="mfa_not_enrolled")
+        session.commit()
+        log.warning("token refused user_id=%s: second factor required, none enrolled", user.id)
+        raise AuthenticationFailed(MFA_ENROLMENT_REQUIRED)
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + timedelta(hours=settings.api_token_hours)
     session.add(ApiToken(user_id=user.id, token_hash=_digest(token), expires_at=expires_at))

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import delete, event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
-from coordination.models import AuditEvent
+from coordination.models import AuditEvent, AuditTombstone
 
 GENESIS_HASH = "0" * 64
 _AUDIT_COLUMNS = ("occurred_at", "actor_user_id", "actor_label", "action", "object_type",
@@ -28,6 +28,9 @@ _AUDIT_COLUMNS = ("occurred_at", "actor_user_id", "actor_label", "action", "obje
 # Arbitrary constant naming the PostgreSQL advisory lock that serialises chain appends.
 _PG_CHAIN_LOCK = 0x4A5D17
 _PENDING = "audit_pending"
+# Access-log entries: purged after the retention period (the database's DELETE trigger
+# accepts these actions only, and only once their tombstone exists — migration 0009).
+PURGEABLE_ACTIONS = ("read", "export", "login", "login_failed", "logout", "api_token_issued")
 _ACTOR = "audit_actor"
 
 
@@ -218,11 +221,12 @@ def verify_chain(session: Session, anchor: str | None = None,
     anchor_seen = expected is None or expected == (0, GENESIS_HASH)
     for entry in _iterate(session, batch_size):
         checked += 1
+        tombstone = isinstance(entry, AuditTombstone)
         if entry.prev_hash != previous:
             return ChainReport(checked, ChainBreak(entry.id, "le lien vers l'entrée précédente "
                                "est rompu (entrée supprimée, insérée ou réordonnée)"),
                                head_id, previous)
-        if chain_hash(entry) != entry.hash:
+        if not tombstone and chain_hash(entry) != entry.hash:
             return ChainReport(checked, ChainBreak(entry.id, "le contenu de l'entrée a été "
                                "modifié"), head_id, previous)
         if expected is not None and entry.id == expected[0]:
@@ -244,18 +248,52 @@ def _parse_anchor(anchor: str) -> tuple[int, str]:
     return int(entry_id), digest
 
 
-def _iterate(session: Session, batch_size: int) -> Iterator[AuditEvent]:
+def _batches(session: Session, model: Any, batch_size: int) -> Iterator[Any]:
     last_id = 0
     while True:
-        batch = session.scalars(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id)
-            .limit(batch_size)
-        ).all()
+        batch = session.scalars(select(model).where(model.id > last_id).order_by(model.id)
+                                .limit(batch_size)).all()
         if not batch:
             return
         yield from batch
         last_id = batch[-1].id
-        session.expunge_all()  # flat memory over millions of entries
+
+
+def _iterate(session: Session, batch_size: int) -> Iterator[Any]:
+    """Entries and the tombstones of purged ones, in chain order; flat memory."""
+    import heapq
+
+    merged = heapq.merge(_batches(session, AuditEvent, batch_size),
+                         _batches(session, AuditTombstone, batch_size), key=lambda e: e.id)
+    for count, entry in enumerate(merged, 1):
+        yield entry
+        if count % batch_size == 0:
+            session.expunge_all()  # flat memory over millions of entries
+
+
+def purge_access_logs(session: Session, before: datetime, batch_size: int = 2000) -> int:
+    """Remove the access-log entries (reads, exports, logins) older than `before`. Each
+    leaves a tombstone (id, links, no content) so that `verify_chain` still walks an
+    unbroken chain; writes are kept. The purge itself is an audit entry."""
+    purged = 0
+    while True:
+        rows = session.execute(select(AuditEvent.id, AuditEvent.prev_hash, AuditEvent.hash)
+                               .where(AuditEvent.action.in_(PURGEABLE_ACTIONS),
+                                      AuditEvent.occurred_at < before)
+                               .order_by(AuditEvent.id).limit(batch_size)).all()
+        if not rows:
+            break
+        now = utcnow()
+        session.execute(insert(AuditTombstone), [
+            {"id": r.id, "prev_hash": r.prev_hash, "hash": r.hash, "purged_at": now}
+            for r in rows])
+        session.execute(delete(AuditEvent).where(AuditEvent.id.in_([r.id for r in rows])))
+        purged += len(rows)
+    if purged:
+        record(session, "audit_purge", "audit_events", None,
+               detail=f"{purged} entrée(s) d'accès antérieures au {before:%Y-%m-%d}")
+    session.commit()
+    return purged
 
 
 @event.listens_for(AuditEvent, "before_update")

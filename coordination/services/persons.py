@@ -231,9 +231,11 @@ def traits_of(person: Person | Mapping[str, Any]) -> IdentityTraits:
 
 
 def find_duplicates(session: Session, traits: IdentityTraits, exclude_id: int | None = None,
-                    only_likely: bool = True) -> list[Candidate]:
+                    only_likely: bool = True, visible_to: User | None = None
+                    ) -> list[Candidate]:
     """Candidates selected by birth date (and its day/month swap) or by phonetic keys of
-    name and first name, then scored; best first."""
+    name and first name, then scored; best first. With `visible_to`, only persons that
+    user may see: a duplicate warning must not tell that another DAC follows someone."""
     name_keys = {phonetic_key(traits.birth_name)}
     if traits.used_name:
         name_keys.add(phonetic_key(traits.used_name))
@@ -248,6 +250,8 @@ def find_duplicates(session: Session, traits: IdentityTraits, exclude_id: int | 
             and_(Person.name_key.in_(crossed), Person.first_name_key.in_(name_keys))))
     if exclude_id is not None:
         query = query.where(Person.id != exclude_id)
+    if visible_to is not None:
+        query = query.where(policy.visible_persons_clause(visible_to))
     scored = [Candidate(p, compare(traits, traits_of(p))) for p in session.scalars(query)]
     if only_likely:
         scored = [c for c in scored if c.match.is_likely_duplicate]
@@ -296,7 +300,7 @@ def create_person(session: Session, actor: User, data: Mapping[str, Any], *,
                                       same_ins, compare(traits_of(values),
                                                         traits_of(same_ins))))]})
     if not force:
-        candidates = find_duplicates(session, traits_of(values))
+        candidates = find_duplicates(session, traits_of(values), visible_to=actor)
         if candidates:
             _audit_shown(session, [c.person for c in candidates], "candidats doublon")
             raise DuplicatePerson(
@@ -328,7 +332,7 @@ def get_person(session: Session, actor: User, person_id: int, *, follow_merge: b
             and hops < 10:
         person = session.get(Person, person.merged_into_id)
         hops += 1
-    if person is None or not policy.can_view_person(actor, person):
+    if person is None or not policy.can_view_person(session, actor, person):
         raise NotFound("Personne introuvable.")
     audit.record_read(session, person, detail=detail)
     return person
@@ -484,15 +488,18 @@ def merge_persons(session: Session, actor: User, survivor_id: int, merged_id: in
     tombstone pointing to the survivor so that old links still resolve."""
     if not policy.can_merge_persons(actor):
         raise NotFound()
+    survivor = session.get(Person, survivor_id) if is_id(survivor_id) else None
+    merged = session.get(Person, merged_id) if is_id(merged_id) else None
+    # a person of another DAC is absent for this actor: never merged into or from
+    if merged is None or not policy.can_view_person(session, actor, merged):
+        raise NotFound("Personne introuvable.")
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError({"reason": ["Indiquez pourquoi ces deux fiches sont la même "
                                           "personne."]})
     if survivor_id == merged_id:
         raise Conflict("Impossible de fusionner une personne avec elle-même.")
-    survivor = session.get(Person, survivor_id) if is_id(survivor_id) else None
-    merged = session.get(Person, merged_id) if is_id(merged_id) else None
-    if survivor is None or merged is None:
+    if survivor is None or not policy.can_view_person(session, actor, survivor):
         raise NotFound("Personne introuvable.")
     if survivor.is_tombstone:
         raise Conflict(f"La fiche n° {survivor.id} a déjà été fusionnée dans la fiche "
@@ -593,7 +600,8 @@ def person_overview(session: Session, actor: User, person_id: int,
     duplicate candidates on demand, merges into this record."""
     person = get_person(session, actor, person_id, detail="fiche")
     sharing = sharing_options(session, person)
-    duplicates = (find_duplicates(session, traits_of(person), exclude_id=person.id)
+    duplicates = (find_duplicates(session, traits_of(person), exclude_id=person.id,
+                                   visible_to=actor)
                   if with_duplicates else None)
     if duplicates:
         _audit_shown(session, [c.person for c in duplicates], "doublons possibles")

@@ -4,7 +4,8 @@ looks exactly like an absent object (DESIGN §7)."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy.orm import Session
 
 from coordination.domain.accounts import Role
 from coordination.models import Person, User
@@ -17,13 +18,29 @@ def can_read_persons(user: User) -> bool:
     return user.has_role(Role.COORDINATOR, Role.ADMIN)
 
 
-def can_view_person(user: User, person: Person) -> bool:
-    return can_read_persons(user)
+def can_view_person(session: Session, user: User, person: Person) -> bool:
+    if not can_read_persons(user):
+        return False
+    return session.scalar(select(Person.id).where(
+        Person.id == person.id, visible_persons_clause(user))) is not None
 
 
 def visible_persons_clause(user: User) -> ColumnElement[bool]:
-    """The same rule as `can_view_person`, as a SQL condition for lists and searches."""
-    return true() if can_read_persons(user) else false()
+    """Persons `user` may see, as SQL. Admins: every identity (they merge duplicates, and
+    read no clinical content). Coordinators: the persons their organisation recorded, and
+    those of situations they see — never the persons another DAC follows (even a
+    duplicate warning would tell that)."""
+    if not can_read_persons(user):
+        return false()
+    if user.has_role(Role.ADMIN):
+        return true()
+    from coordination.models import Situation
+
+    recorded_here = exists(select(User.id).where(
+        User.id == Person.created_by_user_id, User.organisation_id == user.organisation_id))
+    followed = exists(select(Situation.id).where(Situation.person_id == Person.id,
+                                                 situation_visibility_clause(user)))
+    return or_(recorded_here, followed)
 
 
 def can_edit_person(user: User) -> bool:

@@ -24,10 +24,14 @@ from coordination.services import accounts, audit
 from coordination.web.context import db, settings
 
 log = logging.getLogger(__name__)
+security_log = logging.getLogger("coordination.security")
 View = TypeVar("View", bound=Callable[..., Any])
 
 # Endpoints Flask itself adds; everything else must carry its own policy.
 PUBLIC_ENDPOINTS = frozenset({"static"})
+# What an account without a second factor may still reach when the deployment requires
+# one: the enrolment page and logging out.
+MFA_ENROLMENT_ENDPOINTS = frozenset({"auth.mfa_setup", "auth.logout", "static"})
 SESSION_TOKEN_KEY = "sid"  # noqa: S105 - the name of a session key, not a secret
 
 
@@ -125,11 +129,31 @@ def init_app(app: Flask) -> None:
             _bind_actor()
             return None
         if not current_user.is_authenticated:
+            _log_refusal("anonymous")
             return login_manager.unauthorized()
         _bind_actor()
         if policy is None or not policy.admits(current_user):
+            _log_refusal("role")
             abort(403)
+        if settings().require_mfa and not current_user.has_totp \
+                and request.endpoint not in MFA_ENROLMENT_ENDPOINTS:
+            _log_refusal("mfa_not_enrolled")
+            if is_api_request():
+                abort(403)
+            from flask import flash, redirect, url_for
+
+            flash("Activez la double authentification pour continuer.", "info")
+            return redirect(url_for("auth.mfa_setup"))
         return None
+
+
+def _log_refusal(reason: str) -> None:
+    """Refused accesses go to the security log: the endpoint and method, never the query
+    string or the body (they may hold a name)."""
+    security_log.info("access refused (%s) endpoint=%s method=%s user_id=%s addr=%s", reason,
+                      request.endpoint, request.method,
+                      current_user.get_id() if current_user.is_authenticated else None,
+                      request.remote_addr)
 
 
 def _bind_actor() -> None:

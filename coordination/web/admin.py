@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from coordination.domain.accounts import OrganisationType, Role
 from coordination.domain.errors import ValidationError
-from coordination.services import accounts, audit, calls, logigrammes, situations
+from coordination.services import accounts, audit, calls, logigrammes, mfa, situations
 from coordination.web.access import allow
 from coordination.web.context import db
 from coordination.web.forms import (
@@ -78,6 +78,19 @@ def toggle_user(user_id: int):  # type: ignore[no-untyped-def]
         accounts.set_user_enabled(db(), current_user, user, bool(form.enabled.data))
         flash(f"Compte de {user.full_name} {'réactivé' if user.is_enabled else 'désactivé'}.",
               "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/utilisateurs/<int:user_id>/totp")
+@allow(Role.ADMIN)
+def reset_totp(user_id: int):  # type: ignore[no-untyped-def]
+    """A lost phone: remove the account's second factor (audited); it enrols again."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        user = accounts.get_user(db(), user_id)
+        mfa.reset(db(), current_user, user)
+        flash(f"Double authentification de {user.full_name} réinitialisée : la personne "
+              "l'activera à nouveau à sa prochaine connexion.", "success")
     return redirect(url_for("admin.users"))
 
 

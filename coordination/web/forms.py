@@ -49,6 +49,13 @@ class LoginForm(Form):
                              render_kw={"autocomplete": "current-password"})
 
 
+class SecondFactorForm(Form):
+    code = StringField("Code à 6 chiffres (ou code de secours)",
+                       validators=[DataRequired(REQUIRED), Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "autofocus": True,
+                                  "inputmode": "text", "spellcheck": "false"})
+
+
 class PasswordChangeForm(Form):
     current_password = PasswordField("Mot de passe actuel", validators=[DataRequired(REQUIRED)],
                                      render_kw={"autocomplete": "current-password"})

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, NotFound, ValidationError, as_id, as_page
 from coordination.domain.identity import Sex
-from coordination.services import calls, persons
+from coordination.services import calls, persons, retention
 from coordination.services.persons import DuplicatePerson
 from coordination.web.access import allow
 from coordination.web.context import db
@@ -208,3 +210,37 @@ def undo_merge(merge_id: int):  # type: ignore[no-untyped-def]
         else:
             flash(f"Fusion annulée : la fiche n° {record.merged_id} est rétablie.", "success")
     return redirect(url_for("persons.merges"))
+
+
+ACTION_LABELS = {"read": "consultation", "create": "création", "update": "modification",
+                 "delete": "suppression", "export": "export", "transition": "étape du parcours"}
+
+
+@bp.get("/<int:person_id>/historique-acces")
+@allow(Role.COORDINATOR)
+def access_history(person_id: int):  # type: ignore[no-untyped-def]
+    """Who read or changed what about this person: for their access request (RGPD art.
+    15). The referent coordinator only; the consultation itself is recorded."""
+    entries = retention.person_access_history(db(), current_user, person_id)
+    return render_template("persons/access_history.html", person_id=person_id,
+                           entries=entries, labels=ACTION_LABELS)
+
+
+@bp.get("/<int:person_id>/historique-acces.csv")
+@allow(Role.COORDINATOR)
+def access_history_csv(person_id: int):  # type: ignore[no-untyped-def]
+    entries = retention.person_access_history(db(), current_user, person_id)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["date (UTC)", "compte", "opération", "objet", "n°", "champs", "précision"])
+    for e in entries:
+        writer.writerow([e.occurred_at.isoformat(timespec="seconds"), e.actor,
+                         ACTION_LABELS.get(e.action, e.action), e.object_type, e.object_id or "",
+                         ",".join(e.changed_fields), _csv_safe(e.detail or "")])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="historique-acces-{person_id}.csv"'})
+
+
+def _csv_safe(value: str) -> str:
+    """No spreadsheet formula from a stored text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

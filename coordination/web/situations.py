@@ -63,6 +63,7 @@ def index():  # type: ignore[no-untyped-def]
 @bp.post("/ouvrir/<int:person_id>")
 @allow(Role.COORDINATOR)
 def open_for_person(person_id: int):  # type: ignore[no-untyped-def]
+    persons.get_person(db(), current_user, person_id, detail="ouverture de situation")  # 404
     requester = {key: request.form.get(f"requester_{key}", "").strip()
                  for key in situations.REQUESTER_FIELDS}
     situation = situations.open_situation(db(), current_user, person_id,

@@ -9,9 +9,11 @@ from coordination.web.access import policy_for
 
 # The whole public surface. Adding to it is a security decision: review it.
 # The API's description (document and French page) holds no data, only the contract that
-# partners' software needs before it has a token.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "api.issue_token",
-                    "api.openapi_document", "api_docs.index"}
+# partners' software needs before it has a token. auth.second_factor only accepts a code
+# for the account named in the signed cookie that a right password just set (and counts
+# wrong codes towards that account's lock-out).
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.second_factor", "health.healthz",
+                    "api.issue_token", "api.openapi_document", "api_docs.index"}
 
 
 def _routes(app):

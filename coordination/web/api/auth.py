@@ -20,7 +20,10 @@ def issue_token() -> Any:
     body = json_body()
     errors = {name: ["Texte attendu."] for name in ("email", "password")
               if not isinstance(body.get(name), str) or not body.get(name)}
+    totp = body.get("totp")
+    if totp is not None and not isinstance(totp, str):
+        errors["totp"] = ["Texte attendu (code à 6 chiffres ou code de secours)."]
     if errors:
         raise ValidationError(errors)
-    issued = accounts.issue_api_token(db(), settings(), body["email"], body["password"])
+    issued = accounts.issue_api_token(db(), settings(), body["email"], body["password"], totp)
     return jsonify(token=issued.token, expires_at=issued.expires_at.isoformat())

@@ -134,7 +134,8 @@ def update_person(person_id: int) -> Any:
 @allow(*PERSON_ROLES)
 def person_duplicates(person_id: int) -> Any:
     person = persons.get_person(db(), current_user, person_id, follow_merge=False)
-    candidates = persons.find_duplicates(db(), persons.traits_of(person), exclude_id=person.id)
+    candidates = persons.find_duplicates(db(), persons.traits_of(person), exclude_id=person.id,
+                                         visible_to=current_user)
     return paginated_list(candidates, persons.candidate_json)
 
 
@@ -160,6 +161,8 @@ def revoke_consent(person_id: int, record_id: int) -> Any:
 def merge_person(person_id: int) -> Any:
     """Merge this person into `into` (the surviving record)."""
     body = json_body()
+    persons.get_person(db(), current_user, person_id, follow_merge=False,
+                       detail="fusion")  # 404 first: absent and invisible look alike
     into = body.get("into")
     if not is_id(into):
         raise ValidationError({"into": ["Identifiant de la fiche à conserver attendu."]})
