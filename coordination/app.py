@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
         WTF_CSRF_TIME_LIMIT=None,
         WTF_I18N_ENABLED=False,  # WTForms' bundled French messages (no Flask-Babel)
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=settings.max_request_mb * 1024 * 1024,
     )
     app.config.update(flask_config)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # fields in the documented order

@@ -56,6 +56,8 @@ class Settings:
     audit_retention_months: int = 12
     # Closed situations are anonymised this many months after closure.
     retention_months: int = 24
+    # Largest request body accepted (413 above): forms and JSON only, no file uploads.
+    max_request_mb: int = 4
 
     @property
     def is_sqlite(self) -> bool:
@@ -105,6 +107,8 @@ DOCUMENTED_VARIABLES: dict[str, tuple[str, str]] = {
     "RETENTION_MONTHS": ("Closed situations are anonymised this many months after closure "
                          "(see docs/privacy.md for the legal basis; check it for your "
                          "deployment)", "24"),
+    "MAX_REQUEST_MB": ("Largest request body accepted, in megabytes (form or JSON; the "
+                       "application takes no file upload): above it, 413", "4"),
 }
 
 
@@ -236,6 +240,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         require_mfa=_bool(env, "REQUIRE_MFA", False),
         audit_retention_months=_int(env, "AUDIT_RETENTION_MONTHS", 12, 1, 120),
         retention_months=_int(env, "RETENTION_MONTHS", 24, 1, 240),
+        max_request_mb=_int(env, "MAX_REQUEST_MB", 4, 1, 100),
     )
 
 

@@ -18,31 +18,54 @@ def json_body(required: bool = True) -> dict[str, Any]:
         return {}
     if not request.is_json:
         abort(415)
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        # "[[[[…" nested deeper than the interpreter's recursion limit: not a request body
+        abort(400)
     if not isinstance(body, dict):
         abort(400)
-    unencodable = sorted(name for name, value in body.items() if not _encodable(value))
-    if unencodable:
+    errors: dict[str, list[str]] = {}
+    for name, value in body.items():
+        if not _encodable(name):
+            errors["body"] = [UNENCODABLE]
+        elif (problem := _invalid(value)) is not None:
+            errors[name] = [problem]
+    if errors:
         from coordination.domain.errors import ValidationError
 
-        raise ValidationError({name: ["Texte non valide (caractère impossible à encoder)."]
-                               for name in unencodable})
+        raise ValidationError(dict(sorted(errors.items())))
     return body
 
 
-def _encodable(value: object) -> bool:
+UNENCODABLE = "Texte non valide (caractère impossible à encoder)."
+# No operation takes more than a few levels: deeper values would only feed recursion
+# (checks, JSON columns, the audit's canonical JSON) until the interpreter gives up.
+MAX_DEPTH = 16
+
+
+def _encodable(value: str) -> bool:
     """JSON allows lone UTF-16 surrogates ("\\ud800") that no database or hash accepts."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_encodable(k) and _encodable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_encodable(v) for v in value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
     return True
+
+
+def _invalid(value: object, depth: int = 0) -> str | None:
+    """Why a value of the body cannot be used (French, for the field), or None."""
+    if depth > MAX_DEPTH:
+        return f"Structure trop imbriquée (au plus {MAX_DEPTH} niveaux)."
+    if isinstance(value, str):
+        return None if _encodable(value) else UNENCODABLE
+    if isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    return next((p for v in items if (p := _invalid(v, depth + 1)) is not None), None)
 
 
 def page_args() -> tuple[int, int]:
