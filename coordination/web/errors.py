@@ -82,6 +82,20 @@ def init_app(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
 
+    @app.before_request
+    def _refuse_unstorable_text() -> None:
+        """A form field or query parameter no database can store (a NUL character, a lone
+        surrogate): 422 naming it, before any view runs. JSON bodies are checked by
+        `api.json_body` with the same rule."""
+        from coordination.web.api import UNENCODABLE, _encodable
+
+        bad = sorted({name for source in (request.args, request.form)
+                      for name, value in source.items(multi=True)
+                      if not (_encodable(name) and _encodable(value))})
+        if bad:
+            raise ValidationError({name if _encodable(name) else "champ": [UNENCODABLE]
+                                   for name in bad})
+
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> Any:
         return error_response(400, "Le formulaire a expiré ou ne vient pas de cette "

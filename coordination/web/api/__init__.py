@@ -45,7 +45,10 @@ MAX_DEPTH = 16
 
 
 def _encodable(value: str) -> bool:
-    """JSON allows lone UTF-16 surrogates ("\\ud800") that no database or hash accepts."""
+    """Text every database stores: JSON allows lone UTF-16 surrogates ("\\ud800") that
+    no database or hash accepts, and PostgreSQL refuses the NUL character."""
+    if "\x00" in value:
+        return False
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
