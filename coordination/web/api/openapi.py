@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import jsonify
 
+from coordination.domain.errors import MAX_ID
 from coordination.web.access import public
 from coordination.web.api import MAX_PER_PAGE, bp
 from coordination.web.api.openapi_schemas import (
@@ -55,7 +56,8 @@ def _param(name: str, where: str, schema: Schema, description: str,
 
 
 def path_id(name: str, what: str) -> dict[str, Any]:
-    return _param(name, "path", {"type": "integer", "minimum": 1}, f"Identifiant {what}.")
+    return _param(name, "path", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                  f"Identifiant {what}.")
 
 
 def query(name: str, description: str, schema: Schema | None = None) -> dict[str, Any]:
