@@ -59,8 +59,11 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# Every benchmark, on SQLite and (when installed here) PostgreSQL; BENCH_ARGS=--region for
+# the load test on the region data (15 DACs, five years), --quick for a smoke run.
 bench: install-dev
-	$(BIN)/python -m benchmarks
+	COORDINATION_BENCH_POSTGRES_URL="$${COORDINATION_BENCH_POSTGRES_URL:-$$(.ci/postgres-url)}" \
+	  $(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -25,6 +25,8 @@ def main() -> int:
                         help="duration of the load test (default 60, 20 with --quick)")
     parser.add_argument("--workers", type=int, default=2,
                         help="gunicorn workers of the load-tested server (default 2)")
+    parser.add_argument("--database-url", default=None,
+                        help="load test an existing database instead of generating one")
     parser.add_argument("--only", nargs="+", metavar="SUITE",
                         choices=[s.__name__.rsplit(".", 1)[-1] for s in SUITES],
                         help="run only these suites")
@@ -36,7 +38,8 @@ def main() -> int:
             continue
         if suite is load:
             results.extend(load.run(quick=args.quick, size="region" if args.region else "dac",
-                                    seconds=args.seconds, workers=args.workers))
+                                    seconds=args.seconds, workers=args.workers,
+                                    database_url=args.database_url))
         else:
             results.extend(suite.run(quick=args.quick))
     print(f"{'figure':<48} {'target':>14} {'measured':>12} {'baseline':>12} {'ratio':>7}  ok")

@@ -47,8 +47,15 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def run(quick: bool = False, size: str = "dac", seconds: float | None = None,
-        workers: int = 2) -> list[Result]:
+        workers: int = 2, database_url: str | None = None) -> list[Result]:
+    """`database_url`: measure an existing database (already loaded, e.g. by `coordination
+    demo --size region`) instead of generating one."""
     seconds = seconds or (20 if quick else 60)
+    if database_url:
+        engine_name = "SQLite" if database_url.startswith("sqlite") else "PostgreSQL"
+        with tempfile.TemporaryDirectory() as folder, \
+                _server(database_url, folder, workers) as port:
+            return _measure(database_url, port, size, engine_name, seconds)
     targets = {"SQLite": None}
     if os.environ.get("COORDINATION_BENCH_POSTGRES_URL"):
         targets["PostgreSQL"] = os.environ["COORDINATION_BENCH_POSTGRES_URL"]
@@ -201,7 +208,7 @@ def _mix(person: _Coordinator, rng: random.Random) -> list[tuple[int, str, str, 
         (5, "API read", "GET", f"/api/v1/situations/{situation}", None),
         (5, "API read", "GET", "/api/v1/situations", None),
         (8, "page", "GET", "/actions/", None),
-        (5, "API read", "GET", "/api/v1/actions", None),
+        (5, "API read", "GET", "/api/v1/actions?status=open_any", None),
         (8, "page", "GET", f"/annuaire/?{search}", None),
         (5, "API read", "GET", f"/api/v1/directory/services?{search}", None),
         (4, "page", "GET", "/observatoire", None),

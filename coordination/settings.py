@@ -48,6 +48,8 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"
     # Observatory: counts from 1 to threshold - 1 are published as "secret statistique".
     suppression_threshold: int = 11
+    # Seconds each web worker keeps the observatory's figures of a period (0: never).
+    observatory_cache_seconds: int = 300
 
     @property
     def is_sqlite(self) -> bool:
@@ -85,6 +87,10 @@ DOCUMENTED_VARIABLES: dict[str, tuple[str, str]] = {
     "SUPPRESSION_THRESHOLD": (
         "Observatory: counts from 1 to this value minus one are masked (secret statistique)",
         "11",
+    ),
+    "OBSERVATORY_CACHE_SECONDS": (
+        "Observatory: seconds each web worker reuses the figures of a period (0: never)",
+        "300",
     ),
 }
 
@@ -213,6 +219,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_starttls=_bool(env, "SMTP_STARTTLS", False),
         public_url=_public_url(env),
         suppression_threshold=_int(env, "SUPPRESSION_THRESHOLD", 11, 1, 1000),
+        observatory_cache_seconds=_int(env, "OBSERVATORY_CACHE_SECONDS", 300, 0, 86400),
     )
 
 
