@@ -27,6 +27,8 @@ def main() -> int:
                         help="gunicorn workers of the load-tested server (default 2)")
     parser.add_argument("--database-url", default=None,
                         help="load test an existing database instead of generating one")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="app servers behind the simulated load balancer (default 1)")
     parser.add_argument("--only", nargs="+", metavar="SUITE",
                         choices=[s.__name__.rsplit(".", 1)[-1] for s in SUITES],
                         help="run only these suites")
@@ -39,7 +41,8 @@ def main() -> int:
         if suite is load:
             results.extend(load.run(quick=args.quick, size="region" if args.region else "dac",
                                     seconds=args.seconds, workers=args.workers,
-                                    database_url=args.database_url))
+                                    database_url=args.database_url,
+                                    servers=args.servers))
         else:
             results.extend(suite.run(quick=args.quick))
     print(f"{'figure':<48} {'target':>14} {'measured':>12} {'baseline':>12} {'ratio':>7}  ok")

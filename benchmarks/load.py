@@ -24,7 +24,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -41,21 +41,24 @@ from coordination.services import audit, meetings
 from coordination.services.demo import DEMO_PASSWORD, load_demo
 
 USERS = 25
+THINK_SECONDS = (2.0, 8.0)
+WARM_UP_SECONDS = 15  # not measured
 SEARCHES = [{"q": "csapa"}, {"q": "cmp", "accepting": "1"}, {"q": "hebergement urgence"},
             {"category": "csapa"}, {"q": "addictologie"}, {"q": "gem"}]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def run(quick: bool = False, size: str = "dac", seconds: float | None = None,
-        workers: int = 2, database_url: str | None = None) -> list[Result]:
+        workers: int = 2, database_url: str | None = None, servers: int = 1) -> list[Result]:
     """`database_url`: measure an existing database (already loaded, e.g. by `coordination
-    demo --size region`) instead of generating one."""
+    demo --size region`) instead of generating one. `servers`: several app servers on
+    the same database, the users spread over them (as a load balancer would)."""
     seconds = seconds or (20 if quick else 60)
     if database_url:
         engine_name = "SQLite" if database_url.startswith("sqlite") else "PostgreSQL"
         with tempfile.TemporaryDirectory() as folder, \
-                _server(database_url, folder, workers) as port:
-            return _measure(database_url, port, size, engine_name, seconds)
+                _servers(database_url, folder, workers, servers) as ports:
+            return _measure(database_url, ports, size, engine_name, seconds, folder)
     targets = {"SQLite": None}
     if os.environ.get("COORDINATION_BENCH_POSTGRES_URL"):
         targets["PostgreSQL"] = os.environ["COORDINATION_BENCH_POSTGRES_URL"]
@@ -68,8 +71,8 @@ def run(quick: bool = False, size: str = "dac", seconds: float | None = None,
             if size == "region":
                 results.append(Result(f"load region data ({engine_name})", "s", loaded,
                                       600, target=600))
-            with _server(url, folder, workers) as port:
-                results.extend(_measure(url, port, size, engine_name, seconds))
+            with _servers(url, folder, workers, servers) as ports:
+                results.extend(_measure(url, ports, size, engine_name, seconds, folder))
     return results
 
 
@@ -109,13 +112,21 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(url: str, folder: str, workers: int) -> Iterator[int]:
-    """`coordination serve`, exactly as in production, on a free loopback port."""
+def _servers(url: str, folder: str, workers: int, count: int) -> Iterator[list[int]]:
+    with ExitStack() as stack:
+        yield [stack.enter_context(_server(url, folder, workers, f"server-{n}.log"))
+               for n in range(count)]
+
+
+@contextmanager
+def _server(url: str, folder: str, workers: int, log_name: str) -> Iterator[int]:
+    """`coordination serve`, exactly as in production, on a free loopback port; servers
+    sharing `folder` share its secret key, as app servers share COORDINATION_SECRET_KEY."""
     port = _free_port()
     env = {**os.environ, "COORDINATION_DATABASE_URL": url,
            "COORDINATION_INSTANCE_PATH": folder, "COORDINATION_LOG_LEVEL": "WARNING",
            "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    log = open(Path(folder) / "server.log", "w")  # noqa: SIM115 - closed below
+    log = open(Path(folder) / log_name, "w")  # noqa: SIM115 - closed below
     server = subprocess.Popen(  # noqa: S603 - our own command line
         [sys.executable, "-m", "coordination.cli_entry", "serve", "--port", str(port),
          "--workers", str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -222,9 +233,11 @@ def _mix(person: _Coordinator, rng: random.Random) -> list[tuple[int, str, str, 
     return mix
 
 
-def _user_loop(port: int, person: _Coordinator, seed: int, until: float) -> None:
+def _user_loop(port: int, person: _Coordinator, seed: int, measured_from: float,
+               until: float) -> None:
     rng = random.Random(seed)
     while time.monotonic() < until:
+        warming = time.monotonic() < measured_from
         mix = _mix(person, rng)
         _, kind, method, path, body = rng.choices(mix, [m[0] for m in mix])[0]
         headers = {"Cookie": person.cookie}
@@ -238,16 +251,23 @@ def _user_loop(port: int, person: _Coordinator, seed: int, until: float) -> None
             person.errors.append(f"{method} {path}: {exc}")
             continue
         elapsed = time.perf_counter() - started
+        if warming:  # first requests of each worker: imports, caches, SQLite pages
+            time.sleep(rng.uniform(*THINK_SECONDS))
+            continue
         if status >= 400:
             person.errors.append(f"{method} {path}: {status}")
         person.samples[kind].append(elapsed)
         person.samples[f"{method} {re.sub(r'/[0-9]+', '/<id>', path.split('?')[0])}"].append(
             elapsed)
-        time.sleep(rng.uniform(0.5, 2.0))  # reading the page, typing
+        # Reading the page, typing: 2 to 8 s (people take longer; 25 users thus send
+        # about 5 requests a second, what a few hundred coordinators at work would).
+        time.sleep(rng.uniform(*THINK_SECONDS))
 
 
-def _measure(url: str, port: int, size: str, engine_name: str, seconds: float) -> list[Result]:
+def _measure(url: str, ports: list[int], size: str, engine_name: str, seconds: float,
+             folder: str) -> list[Result]:
     people = _coordinators(url)
+    port = ports[0]
     signed: dict[str, _Coordinator] = {}
     users = []
     for person in people:  # one sign-in per account; accounts shared by several users
@@ -256,8 +276,10 @@ def _measure(url: str, port: int, size: str, engine_name: str, seconds: float) -
             signed[person.email] = person
         users.append(_Coordinator(person.email, person.situations, person.meeting_id,
                                   signed[person.email].cookie, signed[person.email].token))
-    until = time.monotonic() + seconds
-    threads = [threading.Thread(target=_user_loop, args=(port, user, index, until))
+    measured_from = time.monotonic() + WARM_UP_SECONDS
+    until = measured_from + seconds
+    threads = [threading.Thread(target=_user_loop, args=(
+        ports[index % len(ports)], user, index, measured_from, until))
                for index, user in enumerate(users)]
     for thread in threads:
         thread.start()
@@ -268,15 +290,21 @@ def _measure(url: str, port: int, size: str, engine_name: str, seconds: float) -
     for user in users:
         for kind, values in user.samples.items():
             samples[kind].extend(values)
-    label = f"{USERS} users, {size}, {engine_name}"
     total = sum(len(samples[k]) for k in ("page", "API read", "API write", "baseline"))
-    print(f"\nload test ({label}): {total} requests in {seconds:.0f} s", file=sys.stderr)
+    label = f"{USERS} users, {size}, {engine_name}" + (
+        f", {len(ports)} servers" if len(ports) > 1 else "")
+    print(f"\nload test ({label}): {total} requests in {seconds:.0f} s "
+          f"({total / seconds:.1f}/s)", file=sys.stderr)
     for kind in sorted(k for k in samples if " /" in k):
         print(f"  {kind:<44} n={len(samples[kind]):>5}  p50 "
               f"{percentile_ms(samples[kind], 50):7.1f} ms  p95 "
               f"{percentile_ms(samples[kind], 95):7.1f} ms", file=sys.stderr)
     for error in sorted(set(errors))[:10]:
         print(f"  error: {error}", file=sys.stderr)
+    for log in sorted(Path(folder).glob("server-*.log")) if errors else ():
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        for line in [x for x in lines if "Error" in x or "error" in x][-10:]:
+            print(f"  {log.name}: {line[:200]}", file=sys.stderr)
     baseline = percentile_ms(samples["baseline"], 95)
     return [
         Result(f"HTTP pages p95 ({label})", "ms", percentile_ms(samples["page"], 95),
