@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from coordination.domain.accounts import OrganisationType, Role
@@ -295,9 +295,7 @@ def generate(session: Session, size: str = "dac", *, seed: int = 2026,
     dacs = [_dac(session, rng, code, name, spec, counts)
             for code, name in DACS[:spec.dacs]]
     ids = _Ids({model.__tablename__: (session.scalar(select(func.max(model.id))) or 0) + 1
-                for model in (Person, ConsentRecord, Situation, SituationShare, TriageRecord,
-                              TransitionRecord, Call, CallOrientation, Action,
-                              ActionTransition, Rupture, RuptureCandidate, DirectoryService)})
+                for model in _WITH_IDS})
     if spec.services:
         counts.services = _directory(session, rng, ids, dacs, round(spec.services * scale))
     for dac in dacs:
@@ -317,9 +315,28 @@ def generate(session: Session, size: str = "dac", *, seed: int = 2026,
             history.calls(calls_per_dac - history.origin_calls)
             _write(session, rows, counts)
             advance(per_dac)
+    _advance_sequences(session)
     for dac in dacs:
         _meetings(session, dac, today)
     return counts
+
+
+_WITH_IDS = (Person, ConsentRecord, Situation, SituationShare, TriageRecord, TransitionRecord,
+             Call, CallOrientation, Action, ActionTransition, Rupture, RuptureCandidate,
+             DirectoryService)
+
+
+def _advance_sequences(session: Session) -> None:
+    """Ids were given here: on PostgreSQL, move each table's sequence past them, or the
+    next row inserted by the application would collide with a generated one."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for model in _WITH_IDS:
+        table = model.__tablename__
+        session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - our names
+            f"(SELECT coalesce(max(id), 1) FROM {table}))"))
+    session.commit()
 
 
 def _meetings(session: Session, dac: _Dac, today: date) -> None:
