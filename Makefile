@@ -27,8 +27,11 @@ install-dev: $(VENV)/.installed-dev
 db: install
 	$(BIN)/coordination init-db
 
+# The hand-written demo plus 18 months of generated history of its DAC (DEMO_SIZE= for the
+# hand-written part only, DEMO_SIZE=region for 15 DACs and five years: a few minutes).
+DEMO_SIZE ?= dac
 demo: db
-	$(BIN)/coordination demo
+	$(BIN)/coordination demo $(if $(DEMO_SIZE),--size $(DEMO_SIZE))
 
 # The scheduler runs beside the web server (never inside its workers) and stops with it.
 run: demo

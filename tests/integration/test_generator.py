@@ -69,6 +69,22 @@ def test_generating_twice_adds_nothing_the_second_time(session_factory):
     session.close()
 
 
+def test_rows_added_after_the_generated_ones_get_fresh_ids(session_factory):
+    # the generator gives ids itself; on PostgreSQL the sequences must move past them
+    from coordination.models import User
+    from coordination.services import persons
+
+    session, _ = _generate(session_factory, "dac", 0.01)
+    user = session.scalar(select(User).where(User.email.like("coordination.%")))
+    person = persons.create_person(session, user, {
+        "birth_name": "NOUVEAU", "birth_first_names": "Paul", "birth_date": "1980-02-03",
+        "sex": "M"}, force=True, force_reason="test")
+    assert person.id > session.scalar(select(func.max(Person.id)).where(Person.id != person.id))
+    session.close()
+
+
+# Created once for the checks below, which only read: keep the tests that write above it
+# (on SQLite its open transaction would make them wait).
 @pytest.fixture(scope="module")
 def region(engine):
     """One small region for the module's read-only checks (creating its accounts is the
@@ -167,16 +183,3 @@ def test_generated_codes_are_those_of_the_taxonomy():
         assert point is None or point in taxonomy.codes("transition_points")
         assert action_type in generator.ACTION_TITLES
 
-
-def test_rows_added_after_the_generated_ones_get_fresh_ids(session_factory):
-    # the generator gives ids itself; on PostgreSQL the sequences must move past them
-    from coordination.models import User
-    from coordination.services import persons
-
-    session, _ = _generate(session_factory, "dac", 0.01)
-    user = session.scalar(select(User).where(User.email.like("coordination.%")))
-    person = persons.create_person(session, user, {
-        "birth_name": "NOUVEAU", "birth_first_names": "Paul", "birth_date": "1980-02-03",
-        "sex": "M"}, force=True, force_reason="test")
-    assert person.id > session.scalar(select(func.max(Person.id)).where(Person.id != person.id))
-    session.close()
