@@ -27,8 +27,11 @@ install-dev: $(VENV)/.installed-dev
 db: install
 	$(BIN)/coordination init-db
 
+# The hand-written demo plus 18 months of generated history of its DAC (DEMO_SIZE= for the
+# hand-written part only, DEMO_SIZE=region for 15 DACs and five years: a few minutes).
+DEMO_SIZE ?= dac
 demo: db
-	$(BIN)/coordination demo
+	$(BIN)/coordination demo $(if $(DEMO_SIZE),--size $(DEMO_SIZE))
 
 # The scheduler runs beside the web server (never inside its workers) and stops with it.
 run: demo
@@ -59,8 +62,11 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# Every benchmark, on SQLite and (when installed here) PostgreSQL; BENCH_ARGS=--region for
+# the load test on the region data (15 DACs, five years), --quick for a smoke run.
 bench: install-dev
-	$(BIN)/python -m benchmarks
+	COORDINATION_BENCH_POSTGRES_URL="$${COORDINATION_BENCH_POSTGRES_URL:-$$(.ci/postgres-url)}" \
+	  $(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

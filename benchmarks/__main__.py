@@ -1,4 +1,4 @@
-"""Run every benchmark: `python -m benchmarks [--quick]`."""
+"""Run every benchmark: `python -m benchmarks [--quick] [--region] [--only SUITE…]`."""
 
 from __future__ import annotations
 
@@ -9,19 +9,42 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import calls, directory, foundation, persons, workflow
+from benchmarks import calls, directory, foundation, load, meetings, persons, workflow
 from benchmarks.harness import Result
 
-SUITES = [foundation, persons, workflow, directory, calls]
+SUITES = [foundation, persons, workflow, directory, calls, meetings, load]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller volumes (smoke run)")
+    parser.add_argument("--region", action="store_true",
+                        help="load test on the region data (15 DACs, five years: about "
+                             "5 minutes to generate per engine) instead of one DAC")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="duration of the load test (default 60, 20 with --quick)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="gunicorn workers of the load-tested server (default 2)")
+    parser.add_argument("--database-url", default=None,
+                        help="load test an existing database instead of generating one")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="app servers behind the simulated load balancer (default 1)")
+    parser.add_argument("--only", nargs="+", metavar="SUITE",
+                        choices=[s.__name__.rsplit(".", 1)[-1] for s in SUITES],
+                        help="run only these suites")
     args = parser.parse_args()
     results: list[Result] = []
     for suite in SUITES:
-        results.extend(suite.run(quick=args.quick))
+        name = suite.__name__.rsplit(".", 1)[-1]
+        if args.only and name not in args.only:
+            continue
+        if suite is load:
+            results.extend(load.run(quick=args.quick, size="region" if args.region else "dac",
+                                    seconds=args.seconds, workers=args.workers,
+                                    database_url=args.database_url,
+                                    servers=args.servers))
+        else:
+            results.extend(suite.run(quick=args.quick))
     print(f"{'figure':<48} {'target':>14} {'measured':>12} {'baseline':>12} {'ratio':>7}  ok")
     for r in results:
         print(f"{r.figure:<48} {r.target_text:>14} {r.measured:>10.2f}{r.unit:<2} "

@@ -62,13 +62,17 @@ def init_db() -> None:
 
 
 @cli.command()
-def demo() -> None:
+@click.option("--size", type=click.Choice(["dac", "region"]), default=None,
+              help="Add generated history: `dac` (18 months of the demo DAC) or `region` "
+                   "(15 DACs, five years; a few minutes).")
+@click.option("--seed", default=2026, show_default=True, help="Seed of the generator.")
+def demo(size: str | None, seed: int) -> None:
     """Load the demo territory (Aude partnership, one account per role). Idempotent."""
     from coordination.services.demo import DEMO_PASSWORD, load_demo
 
     _require_schema()
     with _session() as session:
-        demo_accounts = load_demo(session)
+        demo_accounts = load_demo(session, size=size, seed=seed, progress=_progress_bar)
         from coordination.db import refresh_statistics
 
         refresh_statistics(session)
@@ -77,6 +81,12 @@ def demo() -> None:
     for account in demo_accounts:
         roles = ", ".join(role.value for role in account.roles)
         click.echo(f"  {account.email:<34} {roles:<12} {account.organisation}")
+
+
+@contextmanager
+def _progress_bar(label: str, length: int) -> Iterator[object]:
+    with click.progressbar(length=length, label=label, show_pos=True) as bar:
+        yield bar.update
 
 
 @cli.command()

@@ -58,6 +58,8 @@ class Settings:
     retention_months: int = 24
     # Largest request body accepted (413 above): forms and JSON only, no file uploads.
     max_request_mb: int = 4
+    # Seconds each web worker keeps the observatory's figures of a period (0: never).
+    observatory_cache_seconds: int = 300
 
     @property
     def is_sqlite(self) -> bool:
@@ -109,6 +111,10 @@ DOCUMENTED_VARIABLES: dict[str, tuple[str, str]] = {
                          "deployment)", "24"),
     "MAX_REQUEST_MB": ("Largest request body accepted, in megabytes (form or JSON; the "
                        "application takes no file upload): above it, 413", "4"),
+    "OBSERVATORY_CACHE_SECONDS": (
+        "Observatory: seconds each web worker reuses the figures of a period (0: never)",
+        "300",
+    ),
 }
 
 
@@ -241,6 +247,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         audit_retention_months=_int(env, "AUDIT_RETENTION_MONTHS", 12, 1, 120),
         retention_months=_int(env, "RETENTION_MONTHS", 24, 1, 240),
         max_request_mb=_int(env, "MAX_REQUEST_MB", 4, 1, 100),
+        observatory_cache_seconds=_int(env, "OBSERVATORY_CACHE_SECONDS", 300, 0, 86400),
     )
 
 

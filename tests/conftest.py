@@ -99,7 +99,9 @@ def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 def settings(tmp_path: Path):
     base = load_settings({"COORDINATION_INSTANCE_PATH": str(tmp_path / "instance"),
                           "COORDINATION_SECRET_KEY": "k" * 40,
-                          "COORDINATION_DATABASE_URL": "sqlite:///unused.db"})
+                          "COORDINATION_DATABASE_URL": "sqlite:///unused.db",
+                          # every test reads the figures of its own data
+                          "COORDINATION_OBSERVATORY_CACHE_SECONDS": "0"})
     return replace(base, database_url=TEST_DATABASE_URL or base.database_url)
 
 

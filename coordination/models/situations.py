@@ -18,7 +18,10 @@ class Situation(Base):
     # A state change has its own audit entry ("transition", with the event and reason).
     __audit_ignore__ = frozenset({"state", "state_before_rupture", "closure_reason",
                                   "closed_at", "version", "updated_at"})
-    __table_args__ = (Index("ix_situations_state_review", "state", "next_review_on"),)
+    __table_args__ = (Index("ix_situations_state_review", "state", "next_review_on"),
+                      # activity figures count the situations opened and closed in a period
+                      Index("ix_situations_created_at", "created_at"),
+                      Index("ix_situations_closed_at", "closed_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
@@ -74,6 +77,7 @@ class TriageRecord(Base):
     and the final one when a coordinator overrode it (with the reason)."""
 
     __tablename__ = "triage_records"
+    __table_args__ = (Index("ix_triage_records_occurred_at", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id"), index=True)

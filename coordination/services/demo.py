@@ -458,8 +458,10 @@ def _load_demo_ruptures(session: Session, coordinator: User) -> None:
     session.commit()
 
 
-def load_demo(session: Session) -> list[DemoAccount]:
-    """Create what is missing of the demo territory; return the demo accounts."""
+def load_demo(session: Session, size: str | None = None, seed: int = 2026,
+              progress: Any = None) -> list[DemoAccount]:
+    """Create what is missing of the demo territory; return the demo accounts. With a
+    `size` (services/generator.py), generated history is added on top."""
     from directory import reference
 
     reference.load_communes(session)
@@ -484,4 +486,8 @@ def load_demo(session: Session) -> list[DemoAccount]:
     _load_demo_situations(session, coordinator, _load_demo_calls(session, coordinator))
     _load_demo_ruptures(session, coordinator)
     _load_demo_meetings(session, coordinator)
+    if size is not None:
+        from coordination.services import generator
+
+        generator.generate(session, size, seed=seed, progress=progress)
     return list(DEMO_ACCOUNTS)

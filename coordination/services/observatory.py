@@ -15,7 +15,8 @@ import statistics
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any
+from time import monotonic
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import case, extract, func, literal_column, select
 from sqlalchemy.orm import Session
@@ -221,15 +222,24 @@ def _territory_column(level: str) -> Any:
             "departement": Commune.departement}[level]
 
 
-def _scoped(statement: Any, query: ObservatoryQuery) -> Any:
-    """Joins and filters shared by every figure: the period and the filters."""
-    statement = (statement.select_from(Rupture)
-                 .join(Situation, Situation.id == Rupture.situation_id)
-                 .join(Person, Person.id == Situation.person_id)
-                 .outerjoin(Commune, Commune.insee == Person.commune_insee)
-                 .outerjoin(DirectoryService, DirectoryService.id == Rupture.service_id)
-                 .where(Rupture.occurred_on >= query.date_from,
-                        Rupture.occurred_on <= query.date_to))
+def _scoped(statement: Any, query: ObservatoryQuery, *, situation: bool = False) -> Any:
+    """Joins and filters shared by every figure: the period and the filters. A table is
+    joined only when a filter or a dimension reads it (every rupture has a situation and
+    a person, so the inner joins change no count): over a region's ruptures the joins
+    cost far more than the counting."""
+    territory = bool(query.departement) or "territory" in query.group_by
+    service = bool(query.service_category) or "service_category" in query.group_by
+    statement = statement.select_from(Rupture)
+    if situation or territory:
+        statement = statement.join(Situation, Situation.id == Rupture.situation_id)
+    if territory:
+        statement = (statement.join(Person, Person.id == Situation.person_id)
+                     .outerjoin(Commune, Commune.insee == Person.commune_insee))
+    if service:
+        statement = statement.outerjoin(DirectoryService,
+                                        DirectoryService.id == Rupture.service_id)
+    statement = statement.where(Rupture.occurred_on >= query.date_from,
+                                Rupture.occurred_on <= query.date_to)
     if query.departement:
         statement = statement.where(Commune.departement == query.departement)
     if query.type:
@@ -247,10 +257,33 @@ def _require_reader(actor: User) -> None:
 
 
 def rupture_counts(session: Session, actor: User, query: ObservatoryQuery, *,
-                   threshold: int = DEFAULT_THRESHOLD) -> RuptureFigures:
+                   threshold: int = DEFAULT_THRESHOLD,
+                   cache_seconds: int = 0) -> RuptureFigures:
     """The observatory's figures for managers and coordinators: counts only."""
     _require_reader(actor)
-    return compute_rupture_counts(session, query, threshold=threshold)
+    return remembered(("ruptures", query, threshold), cache_seconds,
+                      lambda: compute_rupture_counts(session, query, threshold=threshold))
+
+
+# A region's figures for a year read tens of thousands of rows: each web worker keeps the
+# figures of a question for a few minutes (settings.observatory_cache_seconds) instead of
+# recomputing them for every reader. They are counts for a period, not someone's record.
+_REMEMBERED: dict[tuple[Any, ...], tuple[float, Any]] = {}
+T = TypeVar("T")
+
+
+def remembered(key: tuple[Any, ...], seconds: int, compute: Callable[[], T]) -> T:
+    if seconds <= 0:
+        return compute()
+    now = monotonic()
+    hit = _REMEMBERED.get(key)
+    if hit is not None and now - hit[0] < seconds:
+        return cast(T, hit[1])
+    value = compute()
+    if len(_REMEMBERED) >= 200:  # questions vary little; never let it grow unbounded
+        _REMEMBERED.clear()
+    _REMEMBERED[key] = (now, value)
+    return value
 
 
 def compute_rupture_counts(session: Session, query: ObservatoryQuery, *,
@@ -332,7 +365,8 @@ def _repair(session: Session, query: ObservatoryQuery, figures: RuptureFigures,
 
 
 def _recurrence(session: Session, query: ObservatoryQuery, figures: RuptureFigures) -> None:
-    per_person = _scoped(select(Situation.person_id, func.count().label("n")), query) \
+    per_person = _scoped(select(Situation.person_id, func.count().label("n")), query,
+                         situation=True) \
         .group_by(Situation.person_id).subquery()
     # One CASE expression, labelled and grouped by its label: PostgreSQL sees two bound
     # parameters ("n >= $1", "n >= $2") as two different expressions.
@@ -435,12 +469,20 @@ def _median_days(pairs: Iterable[tuple[datetime, datetime]], threshold: int) -> 
 
 
 def activity_counts(session: Session, actor: User, date_from: date, date_to: date, *,
-                    threshold: int = DEFAULT_THRESHOLD,
-                    zone: tzinfo = calls.PARIS) -> ActivityFigures:
+                    threshold: int = DEFAULT_THRESHOLD, zone: tzinfo = calls.PARIS,
+                    cache_seconds: int = 0) -> ActivityFigures:
     """Activity tracking for a period: calls (the call journal's counters), situations
     opened and closed, triage outcomes and overrides, delays to triage. Counts about
     situations are masked like the observatory's."""
     _require_reader(actor)
+    return remembered(
+        ("activity", actor.organisation_id, date_from, date_to, threshold, str(zone)),
+        cache_seconds, lambda: _activity_counts(session, actor, date_from, date_to,
+                                                threshold=threshold, zone=zone))
+
+
+def _activity_counts(session: Session, actor: User, date_from: date, date_to: date, *,
+                     threshold: int, zone: tzinfo) -> ActivityFigures:
     figures = ActivityFigures(date_from, date_to, threshold,
                               calls.counters(session, actor, date_from, date_to, zone=zone))
     start, end = _bounds(date_from, date_to, zone)

@@ -68,7 +68,8 @@ def situation_visibility_clause(user: User) -> ColumnElement[bool]:
     those shared with their organisation, and only while the person's consent rules allow
     it (informed, no opposition; a non-health organisation also needs a consent naming
     it). Revoking a consent or a share hides the situation at the next request."""
-    from sqlalchemy import and_, exists, or_, select
+    from sqlalchemy import and_, exists, select, union
+    from sqlalchemy.orm import aliased
 
     from coordination.domain.consent import ConsentKind
     from coordination.models import ConsentRecord, Situation, SituationShare
@@ -78,10 +79,16 @@ def situation_visibility_clause(user: User) -> ColumnElement[bool]:
         SituationShare.organisation_id == user.organisation_id,
         SituationShare.revoked_at.is_(None)))
     if user.has_role(Role.COORDINATOR):
-        referent_here = exists(select(User.id).where(
-            User.id == Situation.referent_user_id,
-            User.organisation_id == user.organisation_id))
-        return or_(referent_here, shared)
+        # One list of ids (a UNION of two indexed lookups), not EXISTS per row nor an OR:
+        # with a region's 100,000 situations both made every list and count visit them
+        # all (PostgreSQL cannot estimate an OR of subqueries).
+        inner = aliased(Situation)
+        return Situation.id.in_(union(
+            select(inner.id).where(inner.referent_user_id.in_(
+                select(User.id).where(User.organisation_id == user.organisation_id))),
+            select(SituationShare.situation_id).where(
+                SituationShare.organisation_id == user.organisation_id,
+                SituationShare.revoked_at.is_(None))))
     if not user.has_role(Role.PARTNER):
         return false()
 

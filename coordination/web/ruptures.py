@@ -151,12 +151,14 @@ def _query() -> tuple[observatory.ObservatoryQuery, dict[str, list[str]]]:
 @allow(*READERS)
 def observatory_page():  # type: ignore[no-untyped-def]
     query, errors = _query()
+    remember = settings().observatory_cache_seconds
     figures = observatory.rupture_counts(db(), current_user, query,
-                                         threshold=settings().suppression_threshold)
+                                         threshold=settings().suppression_threshold,
+                                         cache_seconds=remember)
     activity = observatory.activity_counts(db(), current_user, query.date_from,
                                            query.date_to,
                                            threshold=settings().suppression_threshold,
-                                           zone=local_zone())
+                                           zone=local_zone(), cache_seconds=remember)
     chart = bar_chart_svg(figures.chart_bars(),
                           "Ruptures par " + ", ".join(observatory.DIMENSION_LABELS[d].lower()
                                                       for d in query.group_by))

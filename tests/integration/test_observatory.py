@@ -218,3 +218,16 @@ def test_the_situation_page_declares_and_resolves_a_rupture(client, auth, coordi
             "csrf_token": token, "resolved_on": TODAY.isoformat(), "resolution": "CMP."})
     assert client.get(f"/api/v1/situations/{sid}",
                       headers=coordinator).get_json()["state"] == "awaiting_meeting"
+
+
+def test_figures_are_reused_for_the_cache_time_then_counted_again(monkeypatch):
+    from coordination.services import observatory
+
+    counted = []
+    monkeypatch.setattr(observatory, "_REMEMBERED", {})
+    clock = iter([0.0, 10.0, 400.0])
+    monkeypatch.setattr(observatory, "monotonic", lambda: next(clock))
+    for _ in range(3):
+        observatory.remembered(("q",), 300, lambda: counted.append(1) or len(counted))
+    assert len(counted) == 2  # the second question was answered from memory
+    assert observatory.remembered(("q",), 0, lambda: "fresh") == "fresh"

@@ -148,7 +148,8 @@ def dismiss_candidate(candidate_id: int) -> Any:
 def observatory_ruptures() -> Any:
     query = observatory.parse_query(request.args, _today())
     figures = observatory.rupture_counts(db(), current_user, query,
-                                         threshold=settings().suppression_threshold)
+                                         threshold=settings().suppression_threshold,
+                                         cache_seconds=settings().observatory_cache_seconds)
     return jsonify({
         "from": query.date_from.isoformat(), "to": query.date_to.isoformat(),
         "group_by": list(query.group_by), "filters": query.as_args(),
@@ -170,7 +171,8 @@ def observatory_activity() -> Any:
     query = observatory.parse_query(request.args, _today())
     f = observatory.activity_counts(db(), current_user, query.date_from, query.date_to,
                                     threshold=settings().suppression_threshold,
-                                    zone=local_zone())
+                                    zone=local_zone(),
+                                    cache_seconds=settings().observatory_cache_seconds)
     c = f.calls
     return jsonify({
         "from": f.date_from.isoformat(), "to": f.date_to.isoformat(),
