@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coordination.domain.periods import period_bounds
 from coordination.domain.rupture_candidates import ActionFacts
 from coordination.models import (
     Action,
@@ -59,8 +60,7 @@ def activity(session: Session, actor: User, date_from: date, date_to: date, thre
              zone: tzinfo) -> tuple[str, Any]:
     """Counts for the period (totals of the partnership's work, not about people), and the
     median delay from a triage to the meeting (masked under the threshold)."""
-    start = datetime.combine(date_from, time.min, tzinfo=zone)
-    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)
+    start, end = period_bounds(date_from, date_to, zone)
     # The reader's organisation only: in a regional deployment each DAC reads its own.
     ours = Action.situation_id.in_(
         select(Situation.id).join(User, User.id == Situation.referent_user_id)

@@ -35,7 +35,7 @@ from coordination.workflows.action import (
     overdue,
 )
 from coordination.workflows.definition import GuardContext
-from coordination.workflows.engine import EventOption, EventRefused, UnknownEvent, WorkflowEngine
+from coordination.workflows.engine import EventOption, WorkflowEngine
 
 ENGINE = WorkflowEngine(ACTION)
 MAX_TITLE = 300
@@ -227,14 +227,7 @@ def fire_event(session: Session, actor: User, action: Action, event: str, *,
     if isinstance(note, str) and len(note) > 5000:
         raise ValidationError({"completion_note": ["5000 caractères au plus."]})
     context = _context(actor, action, event, reason, fields)
-    try:
-        outcome = ENGINE.fire(context)
-    except UnknownEvent:
-        raise NotFound(f"Événement inconnu : {event}.") from None
-    except EventRefused as refused:
-        raise Conflict("Action impossible maintenant : " + " ".join(refused.reasons),
-                       {"event": event, "state": action.state, "reasons": refused.reasons,
-                        "allowed_events": refused.allowed}) from None
+    outcome = ENGINE.apply(context)
     if event == "block":
         action.state_before_block = outcome.source
         action.block_reason = fields.get("block_reason")

@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from coordination.domain.calls import (
     phone_key,
 )
 from coordination.domain.errors import Conflict, NotFound, ValidationError
+from coordination.domain.periods import period_bounds
 from coordination.models import (
     Call,
     CallMotive,
@@ -264,8 +265,7 @@ def parse_filters(args: Mapping[str, str]) -> CallFilters:
 
 
 def _day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return period_bounds(day, day, zone)
 
 
 def _filtered(actor: User, filters: CallFilters, zone: tzinfo) -> Any:

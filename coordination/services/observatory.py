@@ -14,7 +14,7 @@ import io
 import statistics
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from time import monotonic
 from typing import Any, TypeVar, cast
 
@@ -22,6 +22,7 @@ from sqlalchemy import case, extract, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from coordination.domain.errors import NotFound, ValidationError
+from coordination.domain.periods import period_bounds
 from coordination.domain.ruptures import load_taxonomy
 from coordination.domain.suppression import (
     DEFAULT_THRESHOLD,
@@ -454,11 +455,6 @@ ACTIVITY_SOURCES: list[Callable[[Session, User, date, date, int, tzinfo],
                                 tuple[str, Any]]] = []
 
 
-def _bounds(date_from: date, date_to: date, zone: tzinfo) -> tuple[datetime, datetime]:
-    return (datetime.combine(date_from, time.min, tzinfo=zone),
-            datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone))
-
-
 def _masked(n: int, threshold: int) -> int | None:
     return None if 0 < n < threshold else n
 
@@ -485,7 +481,7 @@ def _activity_counts(session: Session, actor: User, date_from: date, date_to: da
                      threshold: int, zone: tzinfo) -> ActivityFigures:
     figures = ActivityFigures(date_from, date_to, threshold,
                               calls.counters(session, actor, date_from, date_to, zone=zone))
-    start, end = _bounds(date_from, date_to, zone)
+    start, end = period_bounds(date_from, date_to, zone)
     opened = session.scalar(select(func.count()).select_from(Situation).where(
         Situation.created_at >= start, Situation.created_at < end)) or 0
     figures.situations_opened = _masked(opened, threshold)

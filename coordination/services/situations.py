@@ -31,7 +31,7 @@ from coordination.services import audit, logigrammes, persons, policy
 from coordination.services.pagination import Page, paginate
 from coordination.workflows.complex_case import COMPLEX_CASE
 from coordination.workflows.definition import GuardContext
-from coordination.workflows.engine import EventOption, EventRefused, UnknownEvent, WorkflowEngine
+from coordination.workflows.engine import EventOption, WorkflowEngine
 from coordination.workflows.intake import CURRENT_VERSION, load_schema
 from coordination.workflows.logigramme import Decision
 from coordination.workflows.logigramme import Outcome as LogigrammeOutcome
@@ -268,14 +268,7 @@ def fire_event(session: Session, actor: User, situation: Situation, event: str, 
                   state=situation.state)
     reason = " ".join((reason or "").split()) or None
     context = _context(session, actor, situation, event, reason, fields, extra_facts)
-    try:
-        outcome = ENGINE.fire(context)
-    except UnknownEvent:
-        raise NotFound(f"Événement inconnu : {event}.") from None
-    except EventRefused as refused:
-        raise Conflict("Action impossible maintenant : " + " ".join(refused.reasons),
-                       {"event": event, "state": situation.state, "reasons": refused.reasons,
-                        "allowed_events": refused.allowed}) from None
+    outcome = ENGINE.apply(context)
     allowed_fields = {name for t in COMPLEX_CASE.transitions if t.event == event
                       for name in t.required_fields} | {"cancel_open_actions", "triage_outcome"}
     fields = {k: v for k, v in (fields or {}).items() if k in allowed_fields}

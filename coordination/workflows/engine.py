@@ -148,6 +148,21 @@ class WorkflowEngine:
                                self.allowed_events(context))
         return Outcome(context.event, context.state, subject.state)
 
+    def apply(self, context: GuardContext) -> Outcome:
+        """`fire`, its refusals said as the domain's errors: an unknown event is 404, a
+        refused one 409 with the reasons and the events allowed now."""
+        from coordination.domain.errors import Conflict, NotFound
+
+        try:
+            return self.fire(context)
+        except UnknownEvent:
+            raise NotFound(f"Événement inconnu : {context.event}.") from None
+        except EventRefused as refused:
+            raise Conflict("Action impossible maintenant : " + " ".join(refused.reasons),
+                           {"event": context.event, "state": context.state,
+                            "reasons": refused.reasons,
+                            "allowed_events": refused.allowed}) from None
+
     def mermaid(self) -> str:
         """The definition as a Mermaid state diagram (docs and the admin page)."""
         lines = ["stateDiagram-v2", f"    [*] --> {self.definition.initial}"]
