@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from coordination.domain.errors import ValidationError, is_id
+from coordination.domain.periods import parse_datetime
 
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of phones and PCs drift a little
 MAX_DURATION_SECONDS = 6 * 3600
@@ -69,20 +70,6 @@ def _choice(enum: type[StrEnum], value: object, errors: dict[str, list[str]], na
         errors[name] = ["Valeur inconnue. Valeurs : "
                         + ", ".join(f"{m.value} ({m.label})" for m in enum) + "."]  # type: ignore[attr-defined]
         return default
-
-
-def parse_datetime(value: object, zone: tzinfo) -> datetime | None:
-    """An ISO 8601 date and time; without an offset it is local time (what a person typed)."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str) and value.strip():
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    else:
-        return None
-    return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
 
 
 _DURATION = re.compile(r"^\s*(?:(\d{1,3})\s*[:m']\s*)?(\d{1,2})?\s*(?:s|\")?\s*$")

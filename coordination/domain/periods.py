@@ -9,3 +9,17 @@ def period_bounds(date_from: date, date_to: date, zone: tzinfo) -> tuple[datetim
     """[start of `date_from`, start of the day after `date_to`) in `zone`."""
     return (datetime.combine(date_from, time.min, tzinfo=zone),
             datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone))
+
+
+def parse_datetime(value: object, zone: tzinfo) -> datetime | None:
+    """An ISO 8601 date and time; without an offset it is local time (what a person typed)."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed

@@ -10,7 +10,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ from coordination.domain.meetings import (
     occurrences,
     parse_recurrence,
 )
+from coordination.domain.periods import parse_datetime
 from coordination.models import (
     Action,
     AgendaItem,
@@ -224,21 +225,14 @@ def create_meeting(session: Session, actor: User, data: Mapping[str, Any],
     title = _text(data, "title", 200, errors, required=True)
     place = _text(data, "place", 300, errors)
     video = _text(data, "video_link", 500, errors)
-    starts: datetime | None = None
     raw = data.get("starts_at")
-    if isinstance(raw, datetime):
-        starts = raw
-    elif isinstance(raw, str) and raw.strip():
-        try:
-            starts = datetime.fromisoformat(raw.strip())
-        except ValueError:
-            errors["starts_at"] = ["Date et heure attendues (AAAA-MM-JJTHH:MM)."]
-    else:
+    starts = parse_datetime(raw, zone)
+    if raw in (None, ""):
         errors["starts_at"] = ["Date et heure de la réunion obligatoires."]
-    if starts is not None:
-        starts = starts.replace(tzinfo=zone) if starts.tzinfo is None else starts
-        if starts < utcnow() - timedelta(days=1):
-            errors["starts_at"] = ["Une réunion se programme dans le futur."]
+    elif starts is None:
+        errors["starts_at"] = ["Date et heure attendues (AAAA-MM-JJTHH:MM)."]
+    elif starts < utcnow() - timedelta(days=1):
+        errors["starts_at"] = ["Une réunion se programme dans le futur."]
     duration = data.get("duration_minutes", 120)
     if isinstance(duration, str) and duration.isdigit():
         duration = int(duration)
