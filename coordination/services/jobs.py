@@ -27,6 +27,7 @@ from coordination.settings import Settings
 from coordination.workflows.action import OPEN_STATES
 
 log = logging.getLogger(__name__)
+CATCH_UP = timedelta(days=7)  # the longest downtime after which reminders still catch up
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,11 @@ def action_reminders(session: Session, settings: Settings, now: datetime) -> str
 
 
 def callback_reminders(session: Session, settings: Settings, now: datetime) -> str:
+    # Callbacks fallen due in the last week: older ones were signalled when they fell due
+    # (the job runs every ten minutes); the window keeps the scan off five years of calls.
     calls = session.scalars(select(Call).where(Call.callback_done_at.is_(None),
-                                               Call.callback_due_at <= now))
+                                               Call.callback_due_at <= now,
+                                               Call.callback_due_at > now - CATCH_UP))
     sent = 0
     for call in calls:
         taker = session.get(User, call.taken_by_user_id)
