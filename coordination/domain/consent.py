@@ -60,3 +60,13 @@ def sharing_decision(facts: SharingFacts) -> SharingDecision:
                                      "organisation.")
     return SharingDecision(False, "Organisation hors équipe de soins : le consentement de la "
                                   "personne nommant cette organisation est nécessaire.")
+
+
+def may_see_health_details(*, organisation_is_health_team: bool,
+                           consent_covers_health_details: bool) -> bool:
+    """Whether a reader allowed to see a situation also sees its health details
+    (psychiatric disorder, substances, disability, trauma, suicide risk). A health
+    professional team taking part in the care needs them (CSP L1110-4); any other
+    organisation (a housing or social service) sees the situation for what it does, and the
+    health details only when the person's consent naming it says they are included."""
+    return organisation_is_health_team or consent_covers_health_details

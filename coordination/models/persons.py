@@ -109,6 +109,9 @@ class ConsentRecord(Base):
     kind: Mapped[ConsentKind] = mapped_column(enum_column(ConsentKind, "consent_kind"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     scope: Mapped[str | None] = mapped_column(String(200))
+    # A consent naming a non-health organisation may include the health details of the
+    # intake (psychiatric, addiction…); without it that organisation sees the rest only.
+    covers_health_details: Mapped[bool] = mapped_column(default=False)
     method: Mapped[str | None] = mapped_column(String(40))
     recorded_on: Mapped[date]
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -269,10 +269,19 @@ def _audit_shown(session: Session, shown: list[Person], detail: str) -> None:
     session.commit()
 
 
-def _check_ins_free(session: Session, ins: str | None, person_id: int | None) -> None:
+def _same_ins(actor: User, ins: str) -> Any:
+    """Records with this INS among those `actor` sees: each DAC of a region keeps its own
+    files, and another DAC's record must not be revealed (not even that it exists) by a
+    duplicate warning."""
+    return select(Person).where(Person.ins == ins, Person.merged_into_id.is_(None),
+                                policy.visible_persons_clause(actor))
+
+
+def _check_ins_free(session: Session, actor: User, ins: str | None,
+                    person_id: int | None) -> None:
     if not ins:
         return
-    query = select(Person).where(Person.ins == ins, Person.merged_into_id.is_(None))
+    query = _same_ins(actor, ins)
     if person_id is not None:
         query = query.where(Person.id != person_id)
     holder = session.scalar(query)
@@ -291,8 +300,7 @@ def create_person(session: Session, actor: User, data: Mapping[str, Any], *,
     if force and not reason:
         raise ValidationError({"reason": ["Expliquez pourquoi il ne s'agit pas d'un doublon."]})
     if values.get("ins"):
-        same_ins = session.scalar(select(Person).where(Person.ins == values["ins"],
-                                                       Person.merged_into_id.is_(None)))
+        same_ins = session.scalar(_same_ins(actor, values["ins"]))
         if same_ins is not None:
             _audit_shown(session, [same_ins], "même INS")
             raise DuplicatePerson("Une personne porte déjà ce matricule INS.",
@@ -356,7 +364,7 @@ def update_person(session: Session, actor: User, person: Person, data: Mapping[s
                          "sex": values.get("sex", person.sex),
                          "birth_date": values.get("birth_date", person.birth_date)})
     if "ins" in changed:
-        _check_ins_free(session, new_ins, person.id)
+        _check_ins_free(session, actor, new_ins, person.id)
     for name in changed:
         setattr(person, name, values[name])
     if lowered is not None:
@@ -433,9 +441,18 @@ def record_consent(session: Session, actor: User, person: Person, data: Mapping[
     scope = data.get("scope")
     if scope is not None and (not isinstance(scope, str) or len(scope) > 200):
         errors["scope"] = ["Texte de 200 caractères au plus."]
+    covers_health = data.get("covers_health_details", False)
+    if covers_health in (None, ""):
+        covers_health = False
+    if not isinstance(covers_health, bool):
+        errors["covers_health_details"] = ["Oui ou non attendu (true ou false)."]
+    elif covers_health and kind is not ConsentKind.CONSENT:
+        errors["covers_health_details"] = ["Seul un consentement nommant une organisation "
+                                           "peut couvrir les informations de santé."]
     if errors:
         raise ValidationError(errors)
     record = ConsentRecord(person_id=person.id, kind=kind, organisation=organisation,
+                           covers_health_details=covers_health is True,
                            scope=scope or None, method=method if kind is
                            ConsentKind.INFORMATION else None, recorded_on=recorded_on,
                            recorded_by_user_id=actor.id, note=(note or None))

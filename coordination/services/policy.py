@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from coordination.domain.accounts import Role
-from coordination.models import Person, User
+from coordination.models import Person, Situation, User
 
 
 def can_read_persons(user: User) -> bool:
@@ -102,6 +102,25 @@ def situation_visibility_clause(user: User) -> ColumnElement[bool]:
         rule = and_(rule, active(ConsentKind.CONSENT,
                                  ConsentRecord.organisation_id == user.organisation_id))
     return rule
+
+
+def sees_health_details(session: Session, user: User, situation: Situation) -> bool:
+    """Field-level rule on a situation `user` already sees: its health details (the intake
+    fields marked `health_detail`) are for health professional teams, and for another
+    organisation only under the person's active consent naming it that covers them."""
+    from coordination.domain.consent import ConsentKind, may_see_health_details
+    from coordination.models import ConsentRecord
+
+    health_team = user.organisation.is_health_professional_team
+    covered = not health_team and session.scalar(
+        select(ConsentRecord.id).where(
+            ConsentRecord.person_id == situation.person_id,
+            ConsentRecord.kind == ConsentKind.CONSENT,
+            ConsentRecord.organisation_id == user.organisation_id,
+            ConsentRecord.covers_health_details.is_(True),
+            ConsentRecord.revoked_on.is_(None)).limit(1)) is not None
+    return may_see_health_details(organisation_is_health_team=health_team,
+                                  consent_covers_health_details=covered)
 
 
 def can_declare_ruptures(user: User) -> bool:

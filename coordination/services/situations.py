@@ -185,6 +185,35 @@ def save_intake(session: Session, actor: User, situation: Situation,
     return situation
 
 
+@dataclass(frozen=True)
+class ReadableIntake:
+    """The intake as one reader may see it: `answers` without what the field-level rule
+    withholds, `withheld` the ids of the answered fields left out, `hidden` every field
+    withheld from this reader (also in triage paths and answers)."""
+    answers: dict[str, Any]
+    withheld: list[str]
+    hidden: frozenset[str] = frozenset()
+
+    def triage_path(self, path: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The path with the withheld answers and their yes/no results blanked: the result
+        of "psychiatric disorder diagnosed?" tells as much as the answer."""
+        return [{**step, "value": None, "result": None, "withheld": True}
+                if step.get("field") in self.hidden else step for step in path]
+
+    def triage_answers(self, answers: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in answers.items() if k not in self.hidden}
+
+
+def readable_intake(session: Session, actor: User, situation: Situation) -> ReadableIntake:
+    """The one place that applies the field-level rule (policy.sees_health_details) to a
+    situation's intake and triage, for pages, API, PDFs and exports."""
+    if policy.sees_health_details(session, actor, situation):
+        return ReadableIntake(dict(situation.intake_answers), [])
+    schema = load_schema(situation.intake_version)
+    answers, withheld = schema.withhold_health_details(situation.intake_answers)
+    return ReadableIntake(answers, withheld, schema.health_detail_fields)
+
+
 def intake_missing(situation: Situation) -> list[str]:
     return load_schema(situation.intake_version).missing(situation.intake_answers)
 

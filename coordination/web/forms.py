@@ -172,12 +172,16 @@ class ConsentForm(Form):
     organisation_id = SelectField("Organisation (hors équipe de soins)", coerce=_int_or_none,
                                   choices=[], validate_choice=False)
     scope = StringField("Portée du consentement", validators=[Optional(), Length(max=200)])
+    covers_health_details = BooleanField(
+        "Le consentement couvre aussi les informations de santé (troubles psychiques, "
+        "addictions, handicap, violences, risque suicidaire)")
     recorded_on = DateField("Date", validators=[Optional()])
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
 
     def consent_data(self) -> dict[str, object]:
         return {"kind": self.kind.data, "method": self.method.data or None,
                 "organisation_id": self.organisation_id.data, "scope": self.scope.data,
+                "covers_health_details": bool(self.covers_health_details.data),
                 "recorded_on": self.recorded_on.data, "note": self.note.data}
 
 

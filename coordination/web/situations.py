@@ -82,14 +82,16 @@ def show(situation_id: int):  # type: ignore[no-untyped-def]
         if current_user.has_role(Role.COORDINATOR) else []
     triage = situation.triages[-1] if situation.triages else None
     used = logigrammes.version(db(), triage.logigramme_version) if triage else None
+    readable = situations.readable_intake(db(), current_user, situation)
     return render_template(
-        "situations/show.html", situation=situation, schema=schema,
+        "situations/show.html", situation=situation, schema=schema, withheld=readable.withheld,
+        triage_path=readable.triage_path(triage.path) if triage else [],
         state=COMPLEX_CASE.state(situation.state),
         options=situations.event_options(db(), current_user, situation),
         missing=situations.intake_missing(situation), triage=triage,
         outcomes=logigrammes.current(db()).outcomes if situation.state == "to_triage" else {},
         closure_reasons=list(ClosureReason), organisations=organisations,
-        labels=_answer_labels(schema, situation.intake_answers),
+        labels=_answer_labels(schema, readable.answers),
         outcome_labels={k: o.label for k, o in used.outcomes.items()} if used else {},
         show_value=lambda field, value: _show(schema, field, value),
         is_coordinator=current_user.has_role(Role.COORDINATOR),

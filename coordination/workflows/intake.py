@@ -23,6 +23,9 @@ class IntakeField:
     required: bool = False
     choices: tuple[tuple[str, str], ...] = ()
     min_items: int = 0
+    # Health details (psychiatric, addiction, disability, trauma, suicide risk): shown to a
+    # non-health organisation only with the person's consent covering them.
+    health_detail: bool = False
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -45,6 +48,19 @@ class IntakeSchema:
     @property
     def fields(self) -> dict[str, IntakeField]:
         return {f.id: f for s in self.sections for f in s.fields}
+
+    @property
+    def health_detail_fields(self) -> frozenset[str]:
+        return frozenset(f.id for f in self.fields.values() if f.health_detail)
+
+    def withhold_health_details(self, answers: Mapping[str, Any]
+                                ) -> tuple[dict[str, Any], list[str]]:
+        """The answers without their health details, and the ids of the fields withheld
+        (answered ones only: a reader learns that something is withheld, not what)."""
+        hidden = self.health_detail_fields
+        withheld = [name for name in answers if name in hidden
+                    and answers[name] not in (None, "", [])]
+        return {k: v for k, v in answers.items() if k not in hidden}, withheld
 
     def clean(self, answers: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
         """Answers with the right types, and per-field problems. Unknown fields and wrong
@@ -81,6 +97,8 @@ class IntakeSchema:
         properties: dict[str, Any] = {}
         for spec in self.fields.values():
             prop: dict[str, Any] = {"title": spec.label, **_json_type(spec)}
+            if spec.health_detail:
+                prop["x-health-detail"] = True
             properties[spec.id] = prop
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -171,7 +189,8 @@ def parse_schema(document: Mapping[str, Any]) -> IntakeSchema:
             choices = tuple((str(k), str(v)) for k, v in (raw.get("choices") or {}).items())
             fields.append(IntakeField(raw["id"], raw["label"], raw["type"],
                                       bool(raw.get("required")), choices,
-                                      int(raw.get("min_items", 0))))
+                                      int(raw.get("min_items", 0)),
+                                      bool(raw.get("health_detail"))))
         sections.append(IntakeSection(raw_section["id"], raw_section["label"], tuple(fields)))
     return IntakeSchema(str(document["version"]), document["title"], tuple(sections))
 

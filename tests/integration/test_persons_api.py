@@ -95,6 +95,28 @@ def test_the_same_ins_twice_is_a_duplicate(client, coordinator):
     assert again.status_code == 409
 
 
+def test_another_dacs_record_with_the_same_ins_stays_invisible(
+        client, auth, coordinator, make_organisation, make_user):
+    """Two DACs of one region each keep their own file: the second one neither learns that
+    the first follows this person nor sees its record; each refuses its own duplicates."""
+    from coordination.domain.accounts import OrganisationType, Role
+
+    first = create(client, coordinator, ins=INS_WOMAN_1995_10, identity_status="recuperee",
+                   **DURAND)
+    assert first.status_code == 201
+    make_user("yann@dac34.test", make_organisation("DAC 34", OrganisationType.DAC),
+              Role.COORDINATOR)
+    other_dac = auth.token("yann@dac34.test")
+    own = create(client, other_dac, ins=INS_WOMAN_1995_10, identity_status="recuperee",
+                 **DURAND)
+    assert own.status_code == 201, own.get_json()
+    assert own.get_json()["id"] != first.get_json()["id"]
+    assert create(client, other_dac, ins=INS_WOMAN_1995_10, identity_status="recuperee",
+                  **DURAND).status_code == 409
+    assert client.get(f"/api/v1/persons/{first.get_json()['id']}",
+                      headers=other_dac).status_code == 404
+
+
 def test_an_ins_that_contradicts_sex_or_birth_date_is_422(client, coordinator):
     assert create(client, coordinator, ins=INS_WOMAN_1995_10).status_code == 422
     response = create(client, coordinator, ins=INS_WOMAN_1995_10,

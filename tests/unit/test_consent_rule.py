@@ -33,3 +33,27 @@ def test_an_opposition_blocks_every_sharing_whatever_else_is_recorded(informed, 
     decision = decide(opposition=True, informed=informed, organisation_is_health_team=health,
                       consent_for_organisation=consent)
     assert not decision.allowed and "opposée" in decision.reason
+
+
+def test_health_details_go_to_health_teams_and_under_a_consent_covering_them():
+    from coordination.domain.consent import may_see_health_details
+
+    assert may_see_health_details(organisation_is_health_team=True,
+                                  consent_covers_health_details=False)
+    assert may_see_health_details(organisation_is_health_team=False,
+                                  consent_covers_health_details=True)
+    assert not may_see_health_details(organisation_is_health_team=False,
+                                      consent_covers_health_details=False)
+
+
+def test_the_intake_withholds_only_answered_health_details():
+    from coordination.workflows.intake import load_schema
+
+    schema = load_schema()
+    answers = {"housing_status": "none", "psychiatric_disorder": "suspected",
+               "substances": [], "suicide_risk": "high"}
+    kept, withheld = schema.withhold_health_details(answers)
+    assert kept == {"housing_status": "none"}
+    assert sorted(withheld) == ["psychiatric_disorder", "suicide_risk"]
+    assert {"psychiatric_disorder", "substances", "disability", "violence_trauma",
+            "suicide_risk", "risks_notes"} == schema.health_detail_fields

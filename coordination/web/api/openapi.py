@@ -241,7 +241,8 @@ def _paths() -> dict[tuple[str, str], dict[str, Any]]:
             "Information, consentement ou opposition", "Personnes", (C,),
             ok=ref("Consent"), status=201, params=[pid],
             body=obj({"kind": STRING, "organisation_id": INTEGER, "recorded_on": DATE,
-                      "method": STRING, "scope": STRING, "note": STRING},
+                      "method": STRING, "scope": STRING, "note": STRING,
+                      "covers_health_details": BOOLEAN},
                      required=["kind"])),
         ("/api/v1/persons/<int:person_id>/consents/<int:record_id>/revoke", "POST"): operation(
             "Retirer un consentement", "Personnes", (C,), ok=ref("Consent"),

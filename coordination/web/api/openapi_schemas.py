@@ -76,7 +76,8 @@ ORGANISATION = obj({
 
 CONSENT = obj({
     "id": INTEGER, "kind": STRING, "organisation_id": N_INTEGER,
-    "organisation_name": N_STRING, "scope": N_STRING, "method": N_STRING,
+    "organisation_name": N_STRING, "scope": N_STRING, "covers_health_details": BOOLEAN,
+    "method": N_STRING,
     "recorded_on": DATE, "recorded_by": N_STRING, "note": N_STRING, "active": BOOLEAN,
     "revoked_on": N_DATE, "revocation_reason": N_STRING,
 })
@@ -173,6 +174,7 @@ SITUATION = obj({
     "origin_call_id": N_INTEGER, "requester": nullable(ANY_OBJECT),
     "intake_version": {"type": ["integer", "string", "null"]},
     "intake": nullable(ANY_OBJECT), "intake_missing_fields": array(STRING),
+    "intake_withheld_fields": array(STRING),
     "allowed_events": array(STRING), "events": array(ref("EventOption")),
     "triage": nullable(ref("Triage")),
     "shared_with": array(obj({"organisation_id": INTEGER, "organisation_name": STRING,

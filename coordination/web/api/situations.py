@@ -27,11 +27,13 @@ from coordination.workflows.intake import load_schema
 CARE = (Role.COORDINATOR, Role.PARTNER)
 
 
-def triage_json(record: TriageRecord) -> dict[str, Any]:
+def triage_json(record: TriageRecord, readable: situations.ReadableIntake) -> dict[str, Any]:
     return {"id": record.id, "logigramme_version": record.logigramme_version,
             "proposed_outcome": record.proposed_outcome, "outcome": record.final_outcome,
-            "override_reason": record.override_reason, "path": record.path,
-            "answers": record.answers, "at": record.occurred_at.isoformat()}
+            "override_reason": record.override_reason,
+            "path": readable.triage_path(record.path),
+            "answers": readable.triage_answers(record.answers),
+            "at": record.occurred_at.isoformat()}
 
 
 def situation_json(situation: Situation, full: bool = True) -> dict[str, Any]:
@@ -49,16 +51,18 @@ def situation_json(situation: Situation, full: bool = True) -> dict[str, Any]:
     }
     if full:
         options = situations.event_options(db(), current_user, situation)
+        readable = situations.readable_intake(db(), current_user, situation)
         body.update({
             "origin_call_id": situation.origin_call_id, "requester": situation.requester,
             "intake_version": situation.intake_version,
-            "intake": situation.intake_answers,
+            "intake": readable.answers, "intake_withheld_fields": readable.withheld,
             "intake_missing_fields": situations.intake_missing(situation),
             "allowed_events": [o.event for o in options if o.allowed],
             "events": [{"event": o.event, "label": o.label, "allowed": o.allowed,
                         "reasons": list(o.reasons), "requires_reason": o.requires_reason,
                         "required_fields": list(o.required_fields)} for o in options],
-            "triage": triage_json(situation.triages[-1]) if situation.triages else None,
+            "triage": triage_json(situation.triages[-1], readable)
+            if situation.triages else None,
             "shared_with": [{"organisation_id": s.organisation_id,
                              "organisation_name": s.organisation.name,
                              "shared_at": s.shared_at.isoformat()}
@@ -172,10 +176,11 @@ def triages(situation_id: int) -> Any:
     """Every past triage, replayed with the version and answers it used: the outcome and
     path come out the same, which explains the decision."""
     situation = situations.get_situation(db(), current_user, situation_id)
+    readable = situations.readable_intake(db(), current_user, situation)
     items = []
     for record in situation.triages:
         replayed = situations.replay_triage(db(), record)
-        items.append({**triage_json(record), "replayed_outcome": replayed.outcome.id,
+        items.append({**triage_json(record, readable), "replayed_outcome": replayed.outcome.id,
                       "replays_identically": replayed.outcome.id == record.proposed_outcome
                       and replayed.path_json() == record.path})
     return paginated_list(items)

@@ -1,0 +1,125 @@
+"""Field-level rule (issue 9): a housing partner (SIAO, non-health organisation) that sees a
+situation under the person's consent does not see its health details — psychiatric
+disorder, substances, disability, trauma, suicide risk — unless that consent covers them;
+health teams (CSAPA) see them; the page, the API and the triage path all say the same."""
+
+import pytest
+
+from tests.integration.test_persons_api import JEAN_PIERRE
+from tests.integration.test_situations_api import COMPLETE_INTAKE, event, put_intake
+
+
+@pytest.fixture
+def coordinator(auth, personas):
+    return auth.token("alice@dac11.test")
+
+
+@pytest.fixture
+def person_id(client, coordinator):
+    person = client.post("/api/v1/persons", json=JEAN_PIERRE, headers=coordinator).get_json()
+    client.post(f"/api/v1/persons/{person['id']}/consents",
+                json={"kind": "information", "method": "oral"}, headers=coordinator)
+    return person["id"]
+
+
+@pytest.fixture
+def situation(client, coordinator, person_id):
+    return client.post("/api/v1/situations", json={"person_id": person_id},
+                       headers=coordinator).get_json()
+
+
+HEALTH_FIELDS = {"psychiatric_disorder", "substances", "suicide_risk"}
+
+
+def _triaged_and_shared(client, coordinator, situation, partnership, person_id,
+                        covers_health_details):
+    sid = situation["id"]
+    saved = put_intake(client, coordinator, sid, COMPLETE_INTAKE).get_json()
+    assert event(client, coordinator, sid, "submit_for_triage", version=saved["version"]
+                 ).status_code == 200
+    assert client.post(f"/api/v1/situations/{sid}/triage", json={},
+                       headers=coordinator).status_code == 200
+    consent = client.post(f"/api/v1/persons/{person_id}/consents", json={
+        "kind": "consent", "organisation_id": partnership["siao"].id,
+        "covers_health_details": covers_health_details}, headers=coordinator)
+    assert consent.status_code == 201, consent.get_json()
+    assert consent.get_json()["covers_health_details"] is covers_health_details
+    for organisation in ("siao", "csapa"):
+        assert client.post(f"/api/v1/situations/{sid}/shares",
+                           json={"organisation_id": partnership[organisation].id},
+                           headers=coordinator).status_code == 201
+    return sid, consent.get_json()
+
+
+def test_a_housing_partner_sees_the_situation_without_its_health_details(
+        client, auth, partnership, coordinator, situation, person_id):
+    sid, _ = _triaged_and_shared(client, coordinator, situation, partnership, person_id,
+                                 covers_health_details=False)
+    siao = client.get(f"/api/v1/situations/{sid}", headers=auth.token("chloe@siao.test"))
+    body = siao.get_json()
+    assert siao.status_code == 200
+    assert HEALTH_FIELDS.isdisjoint(body["intake"])
+    assert set(body["intake_withheld_fields"]) == HEALTH_FIELDS
+    assert body["intake"]["housing_status"] == "threatened"  # what housing needs stays
+    assert HEALTH_FIELDS.isdisjoint(body["triage"]["answers"])
+    withheld = [s for s in body["triage"]["path"] if s.get("withheld")]
+    assert {s["field"] for s in withheld} <= HEALTH_FIELDS and withheld
+    assert all(s["value"] is None and s["result"] is None for s in withheld)
+    # The health team of the same situation, and the DAC, see everything.
+    csapa = client.get(f"/api/v1/situations/{sid}",
+                       headers=auth.token("bob@csapa.test")).get_json()
+    assert csapa["intake"]["psychiatric_disorder"] == "diagnosed"
+    assert csapa["intake_withheld_fields"] == []
+    own = client.get(f"/api/v1/situations/{sid}", headers=coordinator).get_json()
+    assert own["intake"]["substances"] == ["alcohol"] and own["intake_withheld_fields"] == []
+
+
+def test_the_page_tells_the_housing_partner_what_is_withheld_without_showing_it(
+        client, auth, partnership, coordinator, situation, person_id):
+    sid, _ = _triaged_and_shared(client, coordinator, situation, partnership, person_id,
+                                 covers_health_details=False)
+    auth.login("chloe@siao.test")
+    page = client.get(f"/situations/{sid}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Diagnostiqué" not in html and "Alcool" not in html.replace("Alcool et", "")
+    assert "ne sont pas affichées" in html
+    assert "Information de santé non partagée avec votre organisation" in html
+    assert "Menacé" in html  # the housing status is there
+
+
+def test_a_consent_covering_health_details_shows_them_until_it_is_revoked(
+        client, auth, partnership, coordinator, situation, person_id):
+    sid, consent = _triaged_and_shared(client, coordinator, situation, partnership,
+                                       person_id, covers_health_details=True)
+    siao = auth.token("chloe@siao.test")
+    body = client.get(f"/api/v1/situations/{sid}", headers=siao).get_json()
+    assert body["intake"]["psychiatric_disorder"] == "diagnosed"
+    assert body["intake_withheld_fields"] == []
+    # A narrower consent replaces it: the situation stays visible, the details go.
+    client.post(f"/api/v1/persons/{person_id}/consents/{consent['id']}/revoke", json={},
+                headers=coordinator)
+    client.post(f"/api/v1/persons/{person_id}/consents", json={
+        "kind": "consent", "organisation_id": partnership["siao"].id}, headers=coordinator)
+    body = client.get(f"/api/v1/situations/{sid}", headers=siao).get_json()
+    assert "psychiatric_disorder" not in body["intake"]
+
+
+def test_only_a_consent_can_cover_health_details(client, coordinator, person_id):
+    for payload in ({"kind": "information", "method": "oral", "covers_health_details": True},
+                    {"kind": "opposition", "covers_health_details": True}):
+        refused = client.post(f"/api/v1/persons/{person_id}/consents", json=payload,
+                              headers=coordinator)
+        assert refused.status_code == 422
+        assert "covers_health_details" in refused.get_json()["error"]["details"]["fields"]
+    wrong_type = client.post(f"/api/v1/persons/{person_id}/consents", json={
+        "kind": "information", "method": "oral", "covers_health_details": "yes"},
+        headers=coordinator)
+    assert wrong_type.status_code == 422
+
+
+def test_the_intake_schema_marks_the_health_details(client, coordinator):
+    schema = client.get("/api/v1/intake/schema", headers=coordinator).get_json()
+    marked = {name for name, prop in schema["properties"].items()
+              if prop.get("x-health-detail")}
+    assert marked >= HEALTH_FIELDS and "housing_status" not in marked
