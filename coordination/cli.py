@@ -386,6 +386,35 @@ def scheduler(once: bool, force: bool) -> None:
     except (KeyboardInterrupt, SystemExit):
         click.echo("scheduler stopped")
 
+@cli.command("erase-person")
+@click.argument("person_id", type=click.IntRange(1, 2**31 - 1))
+@click.option("--reason", required=True,
+              help="The accepted request (reference, DPO decision): kept in the audit trail.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_person(person_id: int, reason: str, yes: bool) -> None:
+    """Anonymise one person now (an erasure request the DPO accepted): identity, calls
+    about them, every situation (all must be closed), free texts. Observatory counts are
+    kept; this cannot be undone."""
+    from datetime import UTC, datetime
+
+    from coordination.domain.errors import DomainError, ValidationError
+    from coordination.services import retention
+
+    _require_schema()
+    if not yes:
+        click.confirm(f"Anonymise person {person_id} and all their situations for good?",
+                      abort=True)
+    with _session() as session:
+        try:
+            report = retention.erase_person(session, person_id, reason, datetime.now(UTC))
+        except ValidationError as exc:
+            raise click.UsageError(_describe(exc)) from None
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"person {report.person_id} erased: {report.records} record(s), "
+               f"{report.situations} situation(s), {report.calls} call(s) anonymised")
+
+
 @cli.command("raise-rupture-candidates")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Sweep as of this day (default: today).")

@@ -41,6 +41,16 @@ ENGINE = WorkflowEngine(ACTION)
 MAX_TITLE = 300
 
 
+def notice_reference(action: Action) -> str:
+    """How a notification names an action: its kind and numbers, never its title (free
+    text that may name the person) — a notification outlives the share it was sent under."""
+    try:
+        kind = ActionType(action.type).label
+    except ValueError:
+        kind = "Action"
+    return f"{kind} (action n° {action.id}, situation n° {action.situation_id})"
+
+
 def _open_actions(session: Session, situation: Situation) -> int:
     return session.scalar(select(func.count()).select_from(Action).where(
         Action.situation_id == situation.id, Action.state.in_(OPEN_STATES))) or 0
@@ -182,7 +192,8 @@ def add_action(session: Session, actor: User, situation: Situation, draft: Actio
     session.flush()
     notifications.notify(session, recipients(session, action), "action_assigned",
                          f"action_assigned:{action.id}",
-                         f"Nouvelle action pour {draft.organisation.name} : {draft.title}",
+                         f"Nouvelle action pour {draft.organisation.name} : "
+                         f"{notice_reference(action)}",
                          link=f"/actions/{action.id}")
     return action
 
@@ -249,7 +260,8 @@ def fire_event(session: Session, actor: User, action: Action, event: str, *,
         verb = "réalisée" if event == "complete" else "bloquée"
         notifications.notify(session, [referent] if referent else [], f"action_{event}",
                              f"action_{event}:{action.id}:{action.version}",
-                             f"Action {verb} par {actor.organisation.name} : {action.title}",
+                             f"Action {verb} par {actor.organisation.name} : "
+                             f"{notice_reference(action)}",
                              link=f"/actions/{action.id}")
     session.commit()
     session.expire(action, ["history"])

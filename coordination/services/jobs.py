@@ -89,12 +89,14 @@ def action_reminders(session: Session, settings: Settings, now: datetime) -> str
             overdue += len(notifications.notify(
                 session, [*assignees, *([referent] if referent else [])], "action_overdue",
                 f"action_overdue:{action.id}:{action.due_on}",
-                f"Action en retard (attendue le {action.due_on:%d/%m/%Y}) : {action.title}",
+                f"Action en retard (attendue le {action.due_on:%d/%m/%Y}) : "
+                f"{action_service.notice_reference(action)}",
                 link=f"/actions/{action.id}"))
         else:
             soon += len(notifications.notify(
                 session, assignees, "action_due_soon", f"action_due:{action.id}:{action.due_on}",
-                f"Action à réaliser d'ici le {action.due_on:%d/%m/%Y} : {action.title}",
+                f"Action à réaliser d'ici le {action.due_on:%d/%m/%Y} : "
+                f"{action_service.notice_reference(action)}",
                 link=f"/actions/{action.id}"))
     session.commit()
     return f"{soon} rappel(s), {overdue} retard(s) signalé(s)"
@@ -111,7 +113,9 @@ def callback_reminders(session: Session, settings: Settings, now: datetime) -> s
         taker = session.get(User, call.taken_by_user_id)
         sent += len(notifications.notify(
             session, [taker] if taker else [], "callback_due", f"callback_due:{call.id}",
-            f"Rappel à faire : {call.caller_name}", link=f"/appels/{call.id}"))
+            f"Rappel à faire : appel n° {call.id} du "
+            f"{call.received_at.astimezone(ZoneInfo(settings.timezone)):%d/%m/%Y à %H:%M}",
+            link=f"/appels/{call.id}"))
     session.commit()
     return f"{sent} rappel(s) d'appel"
 

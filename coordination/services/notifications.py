@@ -2,7 +2,9 @@
 
 Every sender gives a `key` naming the event ("action_assigned:12", "action_due:12:2026-11-24"):
 a second call with the same key for the same person adds nothing, which is what makes the
-scheduler's jobs idempotent. E-mails carry no health information: a title and a link.
+scheduler's jobs idempotent. Titles name objects by kind and number, never by a person's
+name or a typed title: a notification outlives the share or consent it was sent under, and
+the link leads to a page that checks access again. E-mails carry only the kind of event.
 """
 
 from __future__ import annotations

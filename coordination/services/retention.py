@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from coordination.domain.accounts import Role
-from coordination.domain.errors import NotFound
+from coordination.domain.errors import Conflict, NotFound, ValidationError
 from coordination.models import (
     Action,
     AgendaItem,
@@ -84,10 +84,14 @@ def _anonymise_situation(session: Session, situation: Situation, now: datetime) 
     if situation.origin_call_id is not None:
         call = session.get(Call, situation.origin_call_id)
         if call is not None:
-            call.caller_name = call.caller_name_key = ANONYMOUS
-            call.caller_phone = call.caller_phone_key = None
-            call.notes = REMOVED if call.notes else None
-            call.callback_note = None
+            _anonymise_call(call)
+
+
+def _anonymise_call(call: Call) -> None:
+    call.caller_name = call.caller_name_key = ANONYMOUS
+    call.caller_phone = call.caller_phone_key = None
+    call.notes = REMOVED if call.notes else None
+    call.callback_note = None
 
 
 def _anonymise_person(session: Session, person: Person, now: datetime) -> None:
@@ -112,6 +116,52 @@ def _anonymise_person(session: Session, person: Person, now: datetime) -> None:
             ConsentRecord.person_id == person.id)):
         record.note = None
         record.revocation_reason = None
+
+
+# --- one-off erasure (art. 17 request accepted by the DPO) -----------------------------------
+
+@dataclass(frozen=True)
+class ErasureReport:
+    person_id: int
+    situations: int
+    calls: int
+    records: int  # the person and the tombstones merged into them
+
+
+def erase_person(session: Session, person_id: int, reason: str,
+                 now: datetime) -> ErasureReport:
+    """Anonymise one person now, as retention would later: their situations (all closed
+    first: an open one is still someone's work), the calls about them, their identity and
+    the tombstones of records merged into them. Observatory counts stay; the audit trail
+    records the erasure and its reason (ids only, never the erased values)."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError({"reason": ["Indiquez la décision (référence de la demande, "
+                                          "avis du DPO)."]})
+    person = session.get(Person, person_id)
+    if person is None or person.is_tombstone:
+        raise NotFound(f"Personne n° {person_id} introuvable (ou fusionnée dans une autre).")
+    records = [person, *session.scalars(select(Person).where(
+        Person.merged_into_id == person.id))]
+    ids = [p.id for p in records]
+    situations = session.scalars(select(Situation).where(
+        Situation.person_id.in_(ids))).all()
+    still_open = [s.id for s in situations if s.state != "closed"]
+    if still_open:
+        raise Conflict("Situations encore ouvertes : n° " + ", ".join(map(str, still_open))
+                       + ". Clôturez-les avec leur motif avant l'effacement.")
+    for situation in situations:
+        if situation.anonymised_at is None:
+            _anonymise_situation(session, situation, now)
+    calls = session.scalars(select(Call).where(Call.person_id.in_(ids))).all()
+    for call in calls:
+        _anonymise_call(call)
+    for record in records:
+        if record.anonymised_at is None:
+            _anonymise_person(session, record, now)
+    audit.record(session, "erased", "persons", person.id, detail=reason[:500])
+    session.commit()
+    return ErasureReport(person.id, len(situations), len(calls), len(records))
 
 
 # --- audit trail retention -----------------------------------------------------------------

@@ -243,3 +243,33 @@ def test_the_rupture_candidate_sweep_is_idempotent_and_the_observatory_exports(
     assert not any(r[-1].isdigit() and 0 < int(r[-1]) < 11 for r in rows[1:])
     refused = initialised("export-observatory", "--group-by", "nom", "--output", str(table))
     assert refused.exit_code != 0 and "group_by" in refused.output
+
+
+def test_erase_person_anonymises_after_confirmation_and_names_what_is_wrong(
+        initialised, fresh_database_url):
+    from coordination.models import Person
+    from coordination.services import persons
+
+    run = initialised
+    run("create-organisation", "--name", "DAC 11", "--type", "dac")
+    run("create-user", "--email", "alice@dac11.test", "--name", "Alice", "--organisation",
+        "DAC 11", "--role", "coordinator", "--password-stdin",
+        input="Les cigales chantent à Narbonne\n")
+    engine = make_engine(fresh_database_url)
+    with make_session_factory(engine)() as session:
+        alice = session.query(User).one()
+        person_id = persons.create_person(session, alice, {
+            "birth_name": "LEFEVRE", "birth_first_names": "Jean", "birth_date": "1971-04-03",
+            "sex": "M", "phone": "0612345678"}).id
+    blank = run("erase-person", str(person_id), "--reason", " ", "--yes")
+    assert blank.exit_code == 2 and "reason" in blank.output
+    declined = run("erase-person", str(person_id), "--reason", "Demande 14", input="n\n")
+    assert declined.exit_code == 1
+    missing = run("erase-person", "999999", "--reason", "Demande 14", "--yes")
+    assert missing.exit_code == 1 and "introuvable" in missing.output
+    done = run("erase-person", str(person_id), "--reason", "Demande 14, avis DPO", input="y\n")
+    assert done.exit_code == 0 and f"person {person_id} erased" in done.output
+    with make_session_factory(engine)() as session:
+        person = session.get(Person, person_id)
+        assert person.birth_name == "ANONYMISÉ" and person.phone is None
+    engine.dispose()

@@ -175,3 +175,39 @@ def test_another_coordinator_of_another_dac_cannot_read_it(
     auth.logout()
     auth.login("bob@csapa.test")
     assert client.get(f"/personnes/{person_id}/historique-acces").status_code == 403
+
+
+# --- one-off erasure -------------------------------------------------------------------------
+
+def test_an_accepted_erasure_anonymises_the_person_now_and_keeps_the_counts(
+        db_session, closed_situation):
+    sid, person_id = closed_situation
+    counts = _rupture_counts(db_session)
+    db_session.get(Situation, sid).closed_at = utcnow() - timedelta(days=3)  # recent
+    db_session.commit()
+    report = retention.erase_person(db_session, person_id, "Demande n° 2026-14, avis DPO",
+                                    utcnow())
+    assert (report.situations, report.records) == (1, 1)
+    person = db_session.get(Person, person_id)
+    assert person.birth_name == "ANONYMISÉ" and person.caregiver_name is None
+    assert db_session.get(Situation, sid).intake_answers == {}
+    assert _rupture_counts(db_session) == counts
+    erased = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "erased"))
+    assert erased.object_id == str(person_id) and "DPO" in erased.detail
+
+
+def test_an_erasure_is_refused_while_a_situation_is_open_and_changes_nothing(
+        db_session, closed_situation):
+    from coordination.domain.errors import Conflict, NotFound, ValidationError
+
+    sid, person_id = closed_situation
+    db_session.get(Situation, sid).state = "in_coordination"
+    db_session.commit()
+    with pytest.raises(Conflict, match=f"n° {sid}"):
+        retention.erase_person(db_session, person_id, "Demande", utcnow())
+    db_session.rollback()
+    assert db_session.get(Person, person_id).birth_name == "LEFEVRE"
+    with pytest.raises(ValidationError):
+        retention.erase_person(db_session, person_id, "   ", utcnow())
+    with pytest.raises(NotFound):
+        retention.erase_person(db_session, 999_999, "Demande", utcnow())

@@ -96,6 +96,24 @@ def test_overdue_actions_are_signalled_once_per_due_date(db_session, settings, o
     assert db_session.get(Action, overdue_action.id).state == "open"
 
 
+def test_notifications_name_actions_and_calls_by_number_never_by_typed_text(
+        db_session, settings, overdue_action, personas):
+    """A notification outlives the share it was sent under: it names the action's kind and
+    numbers, not its title ("… pour M. Lefevre") nor a caller's name."""
+    from coordination.services import calls
+
+    calls.log_call(db_session, personas["coordinator"], {
+        "caller_name": "Sylvie Roques", "caller_type": "family", "motives": ["caregiver_support"],
+        "received_at": (NOW - timedelta(hours=2)).isoformat(),
+        "callback_due_at": (NOW - timedelta(minutes=5)).isoformat()}, now=NOW)
+    run_all(db_session, settings, NOW)
+    titles = [n.title for n in db_session.scalars(select(Notification))]
+    assert {"action_assigned", "action_overdue", "callback_due"} <= set(
+        db_session.scalars(select(Notification.kind)))
+    assert titles and not [t for t in titles if "lefevre" in t.lower() or "roques" in t.lower()]
+    assert any(f"action n° {overdue_action.id}" in t for t in titles)
+
+
 def test_notifications_are_e_mailed_once_through_smtp(db_session, settings, overdue_action):
     from aiosmtpd.controller import Controller
 
