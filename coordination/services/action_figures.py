@@ -27,7 +27,7 @@ from coordination.models import (
     TransitionRecord,
     User,
 )
-from coordination.services import jobs, observatory, ruptures
+from coordination.services import jobs, observatory, policy, ruptures
 from coordination.workflows.action import OPEN_STATES, BlockReason
 
 
@@ -62,9 +62,8 @@ def activity(session: Session, actor: User, date_from: date, date_to: date, thre
     median delay from a triage to the meeting (masked under the threshold)."""
     start, end = period_bounds(date_from, date_to, zone)
     # The reader's organisation only: in a regional deployment each DAC reads its own.
-    ours = Action.situation_id.in_(
-        select(Situation.id).join(User, User.id == Situation.referent_user_id)
-        .where(User.organisation_id == actor.organisation_id))
+    ours = Action.situation_id.in_(select(Situation.id).where(
+        policy.organisation_situations_clause(actor.organisation_id)))
     here = Meeting.organisation_id == actor.organisation_id
     created = session.scalar(select(func.count()).select_from(Action).where(
         ours, Action.created_at >= start, Action.created_at < end)) or 0

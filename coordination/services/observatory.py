@@ -21,6 +21,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import case, extract, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from coordination.domain.accounts import OrganisationType
 from coordination.domain.errors import NotFound, ValidationError
 from coordination.domain.periods import period_bounds
 from coordination.domain.ruptures import load_taxonomy
@@ -29,7 +30,15 @@ from coordination.domain.suppression import (
     parse_group_by,
     suppress_small_counts,
 )
-from coordination.models import Call, Person, Rupture, Situation, TriageRecord, User
+from coordination.models import (
+    Call,
+    Organisation,
+    Person,
+    Rupture,
+    Situation,
+    TriageRecord,
+    User,
+)
 from coordination.services import audit, calls, logigrammes, policy
 from coordination.workflows.complex_case import ClosureReason
 from directory.categories import BY_CODE as CATEGORIES
@@ -45,7 +54,8 @@ TERRITORY_LEVELS = {"commune": "Commune", "epci": "EPCI (intercommunalité)",
 FILTER_LABELS = {"from": "Du", "to": "Au", "group_by": "Regrouper par",
                  "territory_level": "Niveau de territoire", "departement": "Département",
                  "type": "Type de rupture", "cause": "Cause",
-                 "service_category": "Catégorie de service"}
+                 "service_category": "Catégorie de service",
+                 "organisation_type": "Type de structure où la rupture survient"}
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre")
 REPAIR_BUCKETS = (("week", "7 jours ou moins", 7), ("month", "8 à 30 jours", 30),
@@ -83,13 +93,15 @@ class ObservatoryQuery:
     type: str | None = None
     cause: str | None = None
     service_category: str | None = None
+    organisation_type: str | None = None
 
     def as_args(self) -> dict[str, str]:
         return {k: v for k, v in {
             "from": self.date_from.isoformat(), "to": self.date_to.isoformat(),
             "group_by": ",".join(self.group_by), "territory_level": self.territory_level,
             "departement": self.departement, "type": self.type, "cause": self.cause,
-            "service_category": self.service_category}.items() if v}
+            "service_category": self.service_category,
+            "organisation_type": self.organisation_type}.items() if v}
 
 
 def quarter_start(day: date) -> date:
@@ -133,7 +145,8 @@ def parse_query(args: Mapping[str, Any], today: date) -> ObservatoryQuery:
     taxonomy = load_taxonomy()
     values: dict[str, str | None] = {}
     for name, known in (("type", taxonomy.codes("types")), ("cause", taxonomy.codes("causes")),
-                        ("service_category", tuple(CATEGORIES))):
+                        ("service_category", tuple(CATEGORIES)),
+                        ("organisation_type", tuple(t.value for t in OrganisationType))):
         raw = str(args.get(name) or "").strip()
         if raw and raw not in known:
             errors[name] = [f"Code inconnu : « {raw[:60]} »."]
@@ -145,7 +158,7 @@ def parse_query(args: Mapping[str, Any], today: date) -> ObservatoryQuery:
         raise ValidationError(errors)
     return ObservatoryQuery(dates["from"], dates["to"], group_by, level,
                             departement or None, values["type"], values["cause"],
-                            values["service_category"])
+                            values["service_category"], values["organisation_type"])
 
 
 # --- labels --------------------------------------------------------------------------------
@@ -249,6 +262,9 @@ def _scoped(statement: Any, query: ObservatoryQuery, *, situation: bool = False)
         statement = statement.where(Rupture.cause == query.cause)
     if query.service_category:
         statement = statement.where(DirectoryService.category == query.service_category)
+    if query.organisation_type:
+        statement = statement.where(Rupture.organisation_id.in_(
+            select(Organisation.id).where(Organisation.type == query.organisation_type)))
     return statement
 
 
@@ -482,12 +498,13 @@ def _activity_counts(session: Session, actor: User, date_from: date, date_to: da
     figures = ActivityFigures(date_from, date_to, threshold,
                               calls.counters(session, actor, date_from, date_to, zone=zone))
     start, end = period_bounds(date_from, date_to, zone)
+    ours = policy.organisation_situations_clause(actor.organisation_id)
     opened = session.scalar(select(func.count()).select_from(Situation).where(
-        Situation.created_at >= start, Situation.created_at < end)) or 0
+        ours, Situation.created_at >= start, Situation.created_at < end)) or 0
     figures.situations_opened = _masked(opened, threshold)
     closed = dict(session.execute(
         select(Situation.closure_reason, func.count()).where(
-            Situation.closed_at >= start, Situation.closed_at < end)
+            ours, Situation.closed_at >= start, Situation.closed_at < end)
         .group_by(Situation.closure_reason)).all())
     figures.situations_closed = _masked(sum(closed.values()), threshold)
     figures.closure_reasons = [
@@ -495,7 +512,8 @@ def _activity_counts(session: Session, actor: User, date_from: date, date_to: da
         for row in suppress_small_counts(
             [{"reason": r.value, "count": closed.get(r.value, 0)} for r in ClosureReason],
             ("reason",), threshold)]
-    in_period = (TriageRecord.occurred_at >= start, TriageRecord.occurred_at < end)
+    in_period = (TriageRecord.occurred_at >= start, TriageRecord.occurred_at < end,
+                 TriageRecord.situation_id.in_(select(Situation.id).where(ours)))
     outcomes = dict(session.execute(select(TriageRecord.final_outcome, func.count())
                                     .where(*in_period)
                                     .group_by(TriageRecord.final_outcome)).all())
@@ -521,7 +539,7 @@ def _activity_counts(session: Session, actor: User, date_from: date, date_to: da
         select(Situation.created_at, first_triage.c.at, Call.received_at)
         .join(first_triage, first_triage.c.situation_id == Situation.id)
         .outerjoin(Call, Call.id == Situation.origin_call_id)
-        .where(first_triage.c.at >= start, first_triage.c.at < end)).all()
+        .where(ours, first_triage.c.at >= start, first_triage.c.at < end)).all()
     rows = [(opened_at, _aware(at), received) for opened_at, at, received in rows]
     figures.median_days_open_to_triage = _median_days(((o, t) for o, t, _ in rows), threshold)
     figures.median_days_call_to_triage = _median_days(((c, t) for _, t, c in rows), threshold)

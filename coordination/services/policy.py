@@ -123,6 +123,14 @@ def sees_health_details(session: Session, user: User, situation: Situation) -> b
                                   consent_covers_health_details=covered)
 
 
+def organisation_situations_clause(organisation_id: int) -> ColumnElement[bool]:
+    """The situations an organisation is responsible for (its coordinator is the
+    referent), for its activity figures: in a regional deployment each DAC counts its
+    own work, not the shares it received."""
+    return Situation.referent_user_id.in_(
+        select(User.id).where(User.organisation_id == organisation_id))
+
+
 def can_declare_ruptures(user: User) -> bool:
     """Coordinators and partners declare and resolve ruptures on the situations they see
     (`situation_visibility_clause`); managers only read the observatory's counts."""

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from coordination.db import utcnow
-from coordination.domain.accounts import Role
+from coordination.domain.accounts import OrganisationType, Role
 from coordination.domain.errors import DomainError, ValidationError, as_id, as_page
 from coordination.domain.ruptures import load_taxonomy
 from coordination.services import observatory, ruptures
@@ -170,6 +170,7 @@ def observatory_page():  # type: ignore[no-untyped-def]
         errors=errors, chart=chart, args=query.as_args(),
         dimensions=observatory.DIMENSION_LABELS, levels=observatory.TERRITORY_LEVELS,
         labels=observatory.FILTER_LABELS, taxonomy=taxonomy, categories=CATEGORIES,
+        organisation_types=list(OrganisationType),
         definitions=observatory.definitions(figures.threshold)), 422 if errors else 200
 
 

@@ -116,6 +116,49 @@ def test_activity_counts_calls_situations_and_triage(client, auth, coordinator):
     assert "calls" in body and "delays" in body
 
 
+def test_the_organisation_type_filter_counts_the_ruptures_at_that_kind_of_structure(
+        client, auth, history, partnership, db_session):
+    siao = partnership["siao"].id
+    for rupture in db_session.query(Rupture).filter(Rupture.type == "lost_contact"):
+        rupture.organisation_id = siao
+    db_session.commit()
+    manager = auth.token("emma@dac11.test")
+    period = f"from={LAST_QUARTER_DAY.replace(day=1)}&to={TODAY}&group_by=type"
+    at_siao = client.get(f"/api/v1/observatory/ruptures?{period}&organisation_type=siao",
+                         headers=manager).get_json()
+    assert at_siao["total"] == {"count": 15}
+    assert [r["type"] for r in at_siao["rows"]] == ["lost_contact"]
+    assert at_siao["filters"]["organisation_type"] == "siao"
+    at_csapa = client.get(f"/api/v1/observatory/ruptures?{period}&organisation_type=csapa",
+                          headers=manager).get_json()
+    assert at_csapa["total"] == {"count": 0}
+    refused = client.get("/api/v1/observatory/ruptures?organisation_type=boulangerie",
+                         headers=manager)
+    assert refused.status_code == 422
+    assert "organisation_type" in refused.get_json()["error"]["details"]["fields"]
+    auth.login("emma@dac11.test")
+    page = client.get(f"/observatoire?{period}&organisation_type=siao")
+    assert page.status_code == 200 and 'value="siao" selected' in page.get_data(as_text=True)
+
+
+def test_activity_counts_only_the_readers_own_organisations_situations(
+        client, auth, coordinator, personas, make_organisation, make_user, db_session):
+    from coordination.domain.accounts import OrganisationType, Role
+    from coordination.services import observatory
+
+    names = ("Arnaud", "Bertin", "Cazals", "Delmas", "Estève", "Fabre", "Gasc", "Huc",
+             "Izard", "Jalabert", "Kastler", "Lacombe")
+    for i, name in enumerate(names):
+        open_situation(client, coordinator, birth_name=name, birth_first_names="Louis",
+                       birth_date=f"{1930 + 5 * i}-0{1 + i % 9}-2{i % 8}")
+    other_dac = make_user("yann@dac34.test", make_organisation("DAC 34", OrganisationType.DAC),
+                          Role.MANAGER)
+    period = (TODAY - timedelta(days=1), TODAY + timedelta(days=1))
+    assert observatory.activity_counts(db_session, personas["manager"], *period
+                                       ).situations_opened == 12
+    assert observatory.activity_counts(db_session, other_dac, *period).situations_opened == 0
+
+
 def test_a_confirmed_candidate_appears_in_the_counts(client, auth, coordinator, db_session):
     from coordination.services import ruptures
 

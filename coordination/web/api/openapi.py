@@ -418,7 +418,9 @@ def _observatory_params(grouping: bool) -> list[dict[str, Any]]:
                    query("territory_level", "epci, commune ou departement."),
                    query("departement", "Code de département."),
                    query("type", "Code de type."), query("cause", "Code de cause."),
-                   query("service_category", "Catégorie de service.")]
+                   query("service_category", "Catégorie de service."),
+                   query("organisation_type", "Type de la structure où la rupture survient "
+                         "(dac, cmp_ussap, csapa, siao, chrs, hospital…).")]
     return params
 
 
