@@ -9,10 +9,19 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import calls, directory, foundation, load, meetings, persons, workflow
+from benchmarks import (
+    calls,
+    directory,
+    foundation,
+    load,
+    meetings,
+    observatory,
+    persons,
+    workflow,
+)
 from benchmarks.harness import Result
 
-SUITES = [foundation, persons, workflow, directory, calls, meetings, load]
+SUITES = [foundation, persons, workflow, directory, calls, meetings, observatory, load]
 
 
 def main() -> int:

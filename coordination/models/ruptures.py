@@ -19,7 +19,8 @@ class Rupture(Base):
     __table_args__ = (
         # the observatory reads a period, the situation page and the workflow guard one
         # situation's open ruptures
-        Index("ix_ruptures_occurred_type", "occurred_on", "type"),
+        # Covers the observatory's usual group-by (period × type × territory) on its own.
+        Index("ix_ruptures_occurred_type_commune", "occurred_on", "type", "commune_insee"),
         Index("ix_ruptures_situation_open", "situation_id", "resolved_on"),
     )
 
@@ -31,6 +32,9 @@ class Rupture(Base):
     cause: Mapped[str | None] = mapped_column(String(63))
     consequence: Mapped[str | None] = mapped_column(String(63))
     transition_point: Mapped[str | None] = mapped_column(String(63))
+    # Where the person lived when the pathway broke (their commune at declaration): the
+    # observatory's territory, kept when they move and read without joining their file.
+    commune_insee: Mapped[str | None] = mapped_column(String(5))
     service_id: Mapped[int | None] = mapped_column(ForeignKey("directory_services.id"),
                                                    index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),

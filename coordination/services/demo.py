@@ -447,6 +447,7 @@ def _load_demo_ruptures(session: Session, coordinator: User) -> None:
             pool = services.get(category or "", [])
             session.add(Rupture(
                 situation_id=situation.id, occurred_on=occurred,
+                commune_insee=situation.person.commune_insee,
                 taxonomy_version=TAXONOMY_VERSION, type=kind, cause=cause,
                 consequence=consequence, transition_point=point,
                 service_id=pool[generator.randrange(len(pool))] if pool else None,

@@ -165,6 +165,9 @@ TRIAGE_OUTCOMES = [(25, "coordination", "start_coordination", "in_coordination")
 
 # (weight, type, cause, consequence, transition point, directory category, action type
 #  it follows): hospital discharges and housing transitions first.
+# The partner organisation where a rupture happens, for the categories a DAC's partners run
+# (the others — hospitals, shelters — are directory services only).
+PARTNER_OF_CATEGORY = {"csapa": "csapa", "cmp": "cmp", "siao": "siao"}
 RUPTURE_PROFILES: list[tuple[int, str, str, str, str | None, str | None, str]] = [
     (16, "hospital_discharge_without_follow_up", "discharge_not_prepared", "rehospitalisation",
      "psychiatric_hospital_to_home", "psychiatric_hospital", "hospitalisation"),
@@ -474,18 +477,19 @@ class _History:
         self.opened: list[tuple[date, int, int]] = []  # (day, situation id, person id)
 
     # --- people ------------------------------------------------------------------------
-    def _person(self, created: datetime) -> int:
+    def _person(self, created: datetime) -> tuple[int, str]:
         rng = self.rng
         sex = Sex.FEMALE if rng.random() < 0.42 else Sex.MALE
         first = rng.choice(FEMALE_FIRST if sex is Sex.FEMALE else MALE_FIRST)
         firsts = first if rng.random() < 0.6 else f"{first} {rng.choice(MALE_FIRST if sex is Sex.MALE else FEMALE_FIRST)}"  # noqa: E501
         name = rng.choice(SURNAMES)
         person_id = self.ids.take(Person)
+        home = rng.choices(self.dac.communes, cum_weights=self.dac.populations)[0]
         born = date(1940, 1, 1) + timedelta(days=rng.randrange(365 * 66))
         self.rows.add(Person, {
             "id": person_id, "birth_name": name, "birth_first_names": firsts,
             "first_birth_first_name": first, "birth_date": born, "sex": sex,
-            "commune_insee": rng.choices(self.dac.communes, cum_weights=self.dac.populations)[0],
+            "commune_insee": home,
             "phone": f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
                      f"{rng.randint(10, 99)}" if rng.random() < 0.7 else None,
             "identity_status": IdentityStatus.PROVISIONAL,
@@ -498,7 +502,7 @@ class _History:
             "id": self.ids.take(ConsentRecord), "person_id": person_id,
             "kind": ConsentKind.INFORMATION, "method": "oral", "recorded_on": created.date(),
             "recorded_by_user_id": self.dac.coordinators[0], "created_at": created})
-        return person_id
+        return person_id, home
 
     # --- one situation -------------------------------------------------------------------
     def situation(self) -> None:
@@ -508,7 +512,7 @@ class _History:
         if opened > self.now:
             opened = self.now - timedelta(hours=1)
         referent = rng.choice(dac.coordinators)
-        person_id = self._person(opened)
+        person_id, home = self._person(opened)
         situation_id = self.ids.take(Situation)
         disorder, words, answer, substances = clinical_profile(rng)
         outcome, event, state = weighted(rng, TRIAGE_OUTCOMES)[1:]
@@ -537,7 +541,7 @@ class _History:
                                        "situation_id": situation_id,
                                        "organisation_id": dac.organisation.id,
                                        "shared_at": opened, "shared_by_user_id": referent})
-        steps = _Steps(self, situation_id, referent)
+        steps = _Steps(self, situation_id, referent, home)
         steps.fire("open", "draft", opened)
         clock = opened + timedelta(hours=rng.randint(1, 72))
         steps.fire("submit_for_triage", "to_triage", clock)
@@ -648,8 +652,10 @@ class _History:
 class _Steps:
     """One situation's workflow, replayed forward in time; nothing after now is written."""
 
-    def __init__(self, history: _History, situation_id: int, referent: int) -> None:
+    def __init__(self, history: _History, situation_id: int, referent: int,
+                 home: str) -> None:
         self.h, self.situation_id, self.referent = history, situation_id, referent
+        self.home = home  # the person's commune: where their ruptures are counted
         self.state = ""
         self.before_rupture: str | None = None
         self.closure_reason: str | None = None
@@ -763,8 +769,9 @@ class _Steps:
             "id": rupture_id, "situation_id": self.situation_id, "occurred_on": occurred.date(),
             "taxonomy_version": TAXONOMY_VERSION, "type": kind, "cause": cause,
             "consequence": consequence, "transition_point": point,
-            "service_id": rng.choice(pool) if pool else None,
-            "organisation_id": None, "declared_by_user_id": self.referent,
+            "service_id": rng.choice(pool) if pool else None, "commune_insee": self.home,
+            "organisation_id": h.dac.partners.get(PARTNER_OF_CATEGORY.get(category or "", "")),
+            "declared_by_user_id": self.referent,
             "declared_at": declared,
             "resolved_on": None if still_open else resolved.date(),
             "resolution": None if still_open else "Relais organisé avec les partenaires.",

@@ -33,7 +33,6 @@ from coordination.domain.suppression import (
 from coordination.models import (
     Call,
     Organisation,
-    Person,
     Rupture,
     Situation,
     TriageRecord,
@@ -76,8 +75,9 @@ DEFINITIONS = (
     ("Délai de réparation", "Jours entre la survenue et la résolution (médiane des "
                             "ruptures résolues de la période)."),
     ("Récurrence", "Personnes ayant connu au moins deux ruptures sur la période."),
-    ("Territoire", "Commune de résidence de la personne, regroupée par EPCI, arrondissement "
-                   "ou département (référentiel des communes de l'annuaire)."),
+    ("Territoire", "Commune de résidence de la personne au moment de la rupture, regroupée "
+                   "par EPCI, arrondissement ou département (référentiel des communes de "
+                   "l'annuaire)."),
 )
 
 
@@ -240,15 +240,15 @@ def _scoped(statement: Any, query: ObservatoryQuery, *, situation: bool = False)
     """Joins and filters shared by every figure: the period and the filters. A table is
     joined only when a filter or a dimension reads it (every rupture has a situation and
     a person, so the inner joins change no count): over a region's ruptures the joins
-    cost far more than the counting."""
+    cost far more than the counting. The territory is the commune recorded with the
+    rupture (where the person lived then)."""
     territory = bool(query.departement) or "territory" in query.group_by
     service = bool(query.service_category) or "service_category" in query.group_by
     statement = statement.select_from(Rupture)
-    if situation or territory:
+    if situation:
         statement = statement.join(Situation, Situation.id == Rupture.situation_id)
-    if territory:
-        statement = (statement.join(Person, Person.id == Situation.person_id)
-                     .outerjoin(Commune, Commune.insee == Person.commune_insee))
+    if territory:  # the commune recorded with the rupture: no join through the person
+        statement = statement.outerjoin(Commune, Commune.insee == Rupture.commune_insee)
     if service:
         statement = statement.outerjoin(DirectoryService,
                                         DirectoryService.id == Rupture.service_id)
@@ -303,10 +303,11 @@ def remembered(key: tuple[Any, ...], seconds: int, compute: Callable[[], T]) -> 
     return value
 
 
-def compute_rupture_counts(session: Session, query: ObservatoryQuery, *,
-                           threshold: int = DEFAULT_THRESHOLD) -> RuptureFigures:
-    """The figures themselves, without an actor (the CLI export runs as the operator)."""
-    figures = RuptureFigures(query, threshold)
+def grouped_counts(session: Session, query: ObservatoryQuery,
+                   threshold: int) -> tuple[list[dict[str, Any]], int]:
+    """The group-by of the observatory (one SQL query on raw keys, folded into the asked
+    dimensions), masked and labelled, in table order; and the unmasked total (the caller
+    decides whether it may be published)."""
     raw = {"type": Rupture.type, "cause": Rupture.cause,
            "service_category": DirectoryService.category,
            "territory": _territory_column(query.territory_level)}
@@ -328,8 +329,6 @@ def compute_rupture_counts(session: Session, query: ObservatoryQuery, *,
             else:
                 key.append(row[dimension] or UNKNOWN)
         cells[tuple(key)] = cells.get(tuple(key), 0) + row["n"]
-    total = sum(cells.values())
-    figures.total = None if 0 < total < threshold else total
     published = suppress_small_counts(
         [{**dict(zip(query.group_by, key, strict=True)), "count": n}
          for key, n in cells.items()], query.group_by, threshold)
@@ -338,9 +337,19 @@ def compute_rupture_counts(session: Session, query: ObservatoryQuery, *,
     for row in published:
         for dimension in query.group_by:
             row[f"{dimension}_label"] = label(dimension, row[dimension])
-    figures.rows = sorted(published, key=lambda r: tuple(
+    rows = sorted(published, key=lambda r: tuple(
         r[d] if d in ("month", "quarter") else r[f"{d}_label"].casefold()
         for d in query.group_by))
+    return rows, sum(cells.values())
+
+
+def compute_rupture_counts(session: Session, query: ObservatoryQuery, *,
+                           threshold: int = DEFAULT_THRESHOLD) -> RuptureFigures:
+    """The figures themselves, without an actor (the CLI export runs as the operator)."""
+    figures = RuptureFigures(query, threshold)
+    figures.rows, total = grouped_counts(session, query, threshold)
+    figures.total = None if 0 < total < threshold else total
+    label = _labeller(session, query, ())
     _repair(session, query, figures, total)
     _recurrence(session, query, figures)
     points = suppress_small_counts(

@@ -135,6 +135,7 @@ def declare_rupture(session: Session, actor: User, situation_id: int,
                        "soumettez d'abord la fiche de recueil.",
                        {"state": situation.state})
     rupture = Rupture(situation_id=situation.id, taxonomy_version=CURRENT_VERSION,
+                      commune_insee=situation.person.commune_insee,
                       declared_by_user_id=actor.id, declared_at=utcnow(), **clean)
     if clean["resolved_on"] is not None:
         rupture.resolved_by_user_id, rupture.resolved_at = actor.id, utcnow()

@@ -30,8 +30,10 @@ def history(client, coordinator, db_session, personas):
     other = open_situation(client, coordinator, birth_name="Durand", commune_insee="11262")
     rows = ([(sid, "lost_contact")] * 15 + [(sid, "excessive_waiting_time")] * 3
             + [(other, "caregiver_exhaustion")] * 2)
+    homes = {sid: "11069", other: "11262"}  # recorded with each rupture, as declaring does
     for situation_id, kind in rows:
         db_session.add(Rupture(situation_id=situation_id, occurred_on=LAST_QUARTER_DAY,
+                               commune_insee=homes[situation_id],
                                taxonomy_version="2026.1", type=kind,
                                resolved_on=LAST_QUARTER_DAY + timedelta(days=5),
                                resolution="Relais pris."))
@@ -76,7 +78,7 @@ def test_the_manager_sees_no_name(client, auth, history):
     assert client.get(f"/api/v1/situations/{history}", headers=manager).status_code in (403, 404)
 
 
-def test_territory_groups_by_epci_from_the_persons_commune(client, auth, history):
+def test_territory_groups_by_epci_from_the_commune_recorded_with_the_rupture(client, auth, history):
     manager = auth.token("emma@dac11.test")
     body = client.get("/api/v1/observatory/ruptures?group_by=territory&territory_level=epci"
                       f"&from={LAST_QUARTER_DAY.replace(day=1)}", headers=manager).get_json()

@@ -76,6 +76,17 @@ def test_declaring_a_rupture_moves_the_situation_into_rupture_and_back_when_reso
     assert state(client, coordinator, active) == "awaiting_meeting"
 
 
+def test_a_rupture_keeps_the_commune_where_the_person_lived_when_it_happened(
+        client, coordinator, active, db_session):
+    from coordination.models import Person, Rupture, Situation
+
+    person = db_session.get(Person, db_session.get(Situation, active).person_id)
+    rupture_id = declare(client, coordinator, active).get_json()["id"]
+    person.commune_insee = "31555"  # the person moves to Toulouse afterwards
+    db_session.commit()
+    assert db_session.get(Rupture, rupture_id).commune_insee == "11069"
+
+
 def test_the_situation_stays_in_rupture_until_every_open_rupture_is_resolved(
         client, coordinator, active):
     first = declare(client, coordinator, active).get_json()
