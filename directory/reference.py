@@ -167,9 +167,20 @@ DEMO_SERVICES: list[dict[str, Any]] = [
 ]
 
 
+# (latitude, longitude) of each demo service: invented, near the centre of its commune.
+DEMO_COORDINATES = {
+    "cmp-carcassonne": (43.2117, 2.3537), "cmp-narbonne": (43.1862, 3.0068),
+    "csapa-narbonne": (43.1834, 3.0012), "csapa-carcassonne": (43.2141, 2.3512),
+    "csapa-lezignan": (43.2006, 2.7576), "csapa-limoux": (43.0551, 2.2189),
+    "caarud-carcassonne": (43.2096, 2.3470), "chrs-carcassonne": (43.2162, 2.3445),
+    "siao-11": (43.2125, 2.3498), "gem-narbonne": (43.1850, 3.0035),
+}
+
+
 def load_demo_services(session: Session) -> int:
     for spec in DEMO_SERVICES:
         values = {k: v for k, v in spec.items() if k != "id"}
+        values["latitude"], values["longitude"] = DEMO_COORDINATES[spec["id"]]
         upsert(session, "demo", spec["id"], is_demo=True,
                last_verified_on=date(2026, 9, 1), **values)
     session.commit()

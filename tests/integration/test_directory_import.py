@@ -40,7 +40,7 @@ def test_a_valid_iso_8859_1_extraction_is_imported_with_coordinates(communes):
     from directory.services import parse_query, search
 
     found = search(communes, parse_query({"q": "aria carcassonne"}))
-    assert [s.finess for s, _ in found.items] == ["110009999"]
+    assert [hit.service.finess for hit in found.items] == ["110009999"]
 
 
 def test_reimporting_updates_and_never_duplicates(communes):
