@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.categories import BY_CODE
+from directory.curation import conflict_message
 from directory.finess import ImportReport, decode
 from directory.models import Commune, DirectoryService, ServedCommune
 from directory.reference import upsert
@@ -21,7 +22,7 @@ from directory.text import fold
 
 
 def import_hsds(session: Session, raw: bytes, *, category: str, skip_invalid: bool = False,
-                dry_run: bool = False) -> ImportReport:
+                dry_run: bool = False, overwrite_edits: bool = False) -> ImportReport:
     """HSDS 3.0 services (a JSON array of compiled `service` objects, or `{"items": […]}`).
     `category` is the directory category given to services the file does not classify.
     Positions are reported as item numbers (1-based)."""
@@ -46,7 +47,7 @@ def import_hsds(session: Session, raw: bytes, *, category: str, skip_invalid: bo
         for postcode in commune.postcodes.split():
             by_name.setdefault((postcode, ""), commune.insee)
     seen: set[str] = set()
-    valid: list[tuple[str, dict[str, Any]]] = []
+    valid: list[tuple[int, str, dict[str, Any]]] = []
     for number, item in enumerate(items, start=1):
         report.lines = number
         try:
@@ -60,13 +61,18 @@ def import_hsds(session: Session, raw: bytes, *, category: str, skip_invalid: bo
             report.rejected.append((number, problem))
             continue
         seen.add(values["source_id"])
-        valid.append((values.pop("source_id"), values))
+        valid.append((number, values.pop("source_id"), values))
     if report.rejected and not skip_invalid:
         return report
     existing = set(session.scalars(select(DirectoryService.source_id).where(
         DirectoryService.source == "hsds")))
-    for source_id, values in valid:
-        upsert(session, "hsds", source_id, **values)
+    for number, source_id, values in valid:
+        disagreements: list[tuple[str, Any, Any]] = []
+        upsert(session, "hsds", source_id, overwrite_edits=overwrite_edits,
+               conflicts=disagreements, **values)
+        for name, kept, given in disagreements:
+            report.conflicts.append((number, conflict_message(
+                source_id, name, kept, given, overwrite_edits)))
         if source_id in existing:
             report.updated += 1
         else:

@@ -64,16 +64,28 @@ def search_text_for(service: DirectoryService, commune_name: str | None = None) 
     return " ".join(words + [w for w in extra if w])
 
 
-def upsert(session: Session, source: str, source_id: str, **values: Any) -> DirectoryService:
-    """Create or update the service with this source id (re-importing never duplicates)."""
+def upsert(session: Session, source: str, source_id: str, *, overwrite_edits: bool = False,
+           conflicts: list[tuple[str, Any, Any]] | None = None,
+           **values: Any) -> DirectoryService:
+    """Create or update the service with this source id (re-importing never duplicates).
+    An admin's corrections are kept unless `overwrite_edits`; the disagreements are
+    added to `conflicts` as (field, admin's value, given value)."""
+    from directory.curation import hand_edited, keep_hand_edits
+
     service = session.scalar(select(DirectoryService).where(
         DirectoryService.source == source, DirectoryService.source_id == source_id))
     served = values.pop("served_communes", None)
     if service is None:
         service = DirectoryService(source=source, source_id=source_id)
         session.add(service)
-    for key, value in values.items():
-        setattr(service, key, value)
+        for key, value in values.items():
+            setattr(service, key, value)
+    else:
+        found = keep_hand_edits(session, service, values,
+                                hand_edited(session, [service.id]).get(service.id, set()),
+                                source=source, overwrite=overwrite_edits)
+        if conflicts is not None:
+            conflicts.extend(found)
     if served is not None:
         service.served = [ServedCommune(commune_insee=code) for code in sorted(set(served))]
     if service.commune_insee and (service.commune is None

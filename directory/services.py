@@ -303,8 +303,9 @@ EDITABLE = {"name": 300, "address": 300, "postcode": 5, "opening_hours": 2000,
 
 
 def edit_service(session: Session, service: DirectoryService, data: Mapping[str, Any],
-                 today: date) -> DirectoryService:
-    """An admin's correction; every changed field is in the audit trail (the history)."""
+                 today: date, user_id: int | None = None) -> DirectoryService:
+    """An admin's correction: each changed field in the service's history with its old and
+    new values (a re-import keeps them), and the changed fields in the audit trail."""
     errors: dict[str, list[str]] = {}
     checks = {"postcode": (r"\d{5}", "Code postal à 5 chiffres."),
               "email": (r"[^@\s]+@[^@\s]+\.[^@\s]+", "Adresse e-mail invalide."),
@@ -345,15 +346,12 @@ def edit_service(session: Session, service: DirectoryService, data: Mapping[str,
     if errors:
         session.rollback()
         raise ValidationError(errors)
-    from sqlalchemy import inspect
-
     from coordination.services import audit
+    from directory.curation import ADMIN, record_changes
     from directory.reference import search_text_for
     from directory.text import fold
 
-    state = inspect(service)
-    changed = sorted(attr.key for attr in state.mapper.column_attrs
-                     if state.attrs[attr.key].history.has_changes())
+    changed = sorted(record_changes(session, service, ADMIN, user_id))
     service.last_verified_on = today
     service.name_key = fold(service.name)
     service.search_text = search_text_for(service)
@@ -396,8 +394,6 @@ def resolve_task(session: Session, task_id: int, user_id: int) -> CurationTask:
 
 
 def service_history(session: Session, service_id: int) -> list[Any]:
-    from coordination.models import AuditEvent
+    from directory.curation import history
 
-    return list(session.scalars(select(AuditEvent).where(
-        AuditEvent.object_type == "directory_services",
-        AuditEvent.object_id == str(service_id)).order_by(AuditEvent.id.desc()).limit(50)))
+    return history(session, service_id)

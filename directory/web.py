@@ -16,6 +16,7 @@ from coordination.web.api import paginated, paginated_list
 from coordination.web.context import db
 from directory import services
 from directory.categories import BY_CODE, CATEGORIES
+from directory.curation import describe
 from directory.models import DirectoryService
 
 bp = Blueprint("directory", __name__, url_prefix="/annuaire")
@@ -29,7 +30,8 @@ PARAM_LABELS = {"q": "Recherche", "category": "Catégorie", "commune": "Commune"
                 "website": "Site", "waiting_days": "Délai d'attente",
                 "accepting_new": "Accueille de nouvelles personnes",
                 "accepts_dual_diagnosis": "Double diagnostic", "opening_hours": "Horaires",
-                "conditions": "Conditions d'accès", "note": "Signalement"}
+                "conditions": "Conditions d'accès", "note": "Signalement",
+                "phones": "Téléphone", "description": "Description"}
 SOURCE_LABELS = {"finess": "FINESS", "sae": "DREES SAE 2023", "hsds": "import HSDS",
                  "demo": "données de démonstration", "manual": "saisie manuelle"}
 STALE_AFTER_DAYS = 365
@@ -163,7 +165,8 @@ def edit(service_id: int):  # type: ignore[no-untyped-def]
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            services.edit_service(db(), service, request.form, date.today())
+            services.edit_service(db(), service, request.form, date.today(),
+                                  current_user.id)
         except ValidationError as exc:
             errors = exc.fields
         else:
@@ -172,7 +175,8 @@ def edit(service_id: int):  # type: ignore[no-untyped-def]
     return render_template("directory/edit.html", service=service, errors=errors,
                            param_labels=PARAM_LABELS,
                            form=request.form if errors else None,
-                           history=services.service_history(db(), service_id)), \
+                           history=services.service_history(db(), service_id),
+                           describe=describe), \
         422 if errors else 200
 
 

@@ -220,7 +220,9 @@ def test_a_user_reports_outdated_information_and_an_admin_fixes_it(aude, app, cl
     fixed = aude.get(DirectoryService, csapa.id)
     assert fixed.phones[0]["number"] == "04 68 11 22 33" and fixed.waiting_days == 12
     history = admin.get(edit).get_data(as_text=True)
-    assert "phones" in history and "waiting_days" in history
+    assert "Téléphone : « 04 68 00 00 03 » → « 04 68 11 22 33 »" in history
+    assert "Délai d&#39;attente : « 10 » → « 12 »" in history
+    assert "Accueille de nouvelles personnes : « oui »" not in history  # unchanged: no entry
 
 
 @pytest.mark.parametrize(("q", "expected"), [

@@ -103,6 +103,10 @@ def test_the_cli_reports_lines_and_exits_1_in_all_or_nothing_mode(fresh_database
     good = runner.invoke(cli, ["import-directory", "finess", str(FIXTURES / "valid-aude.csv"),
                                "--departement", "11"])
     assert good.exit_code == 0 and "2 created" in good.output
+    again = runner.invoke(cli, ["import-directory", "finess", str(FIXTURES / "valid-aude.csv"),
+                                "--overwrite-edits"])
+    assert again.exit_code == 0 and "2 updated" in again.output
+    assert "0 hand correction(s) overwritten" in again.output
     unknown = runner.invoke(cli, ["import-directory", "finess", "x.csv", "--category", "999"])
     assert unknown.exit_code == 2 and "999" in unknown.output
 
@@ -190,6 +194,92 @@ def test_a_hospital_loaded_from_sae_is_updated_not_duplicated(communes):
     same = communes.scalars(select(DirectoryService).where(
         DirectoryService.finess == "110000023")).all()
     assert len(same) == 1
+    # what FINESS does not carry stays: the SAE category, the care modalities
+    assert same[0].extra["sae_category"] == "355" and same[0].extra["finess_ej"] == "110009996"
+    assert same[0].modalities == ["residential", "ambulatory"]
+
+
+def _edit_by_hand(session, finess, **fields):
+    from datetime import date
+
+    from directory.services import edit_service
+
+    service = session.scalar(select(DirectoryService).where(DirectoryService.finess == finess))
+    edit_service(session, service, fields, date(2026, 10, 1))
+    return service
+
+
+def test_a_reimport_keeps_an_admins_correction_and_reports_the_disagreement(communes):
+    raw = (FIXTURES / "valid-aude.csv").read_bytes()
+    import_finess(communes, raw)
+    service = _edit_by_hand(communes, "110009999", name="CSAPA ARIA — Carcassonne centre",
+                            opening_hours="Lundi au vendredi 9h–17h")
+    changed = raw.replace(b"0468000010", b"0468000099")  # FINESS changes the phone only
+    report = import_finess(communes, changed)
+    communes.expire_all()
+    assert service.name == "CSAPA ARIA — Carcassonne centre"  # kept
+    assert service.phones[0]["number"] == "0468000099"  # not corrected by hand: updated
+    assert service.opening_hours == "Lundi au vendredi 9h–17h"
+    assert service.name_key == "csapa aria carcassonne centre"
+    assert service.last_verified_on.isoformat() == "2026-10-01"  # the admin's, more recent
+    [(line, message)] = report.conflicts
+    assert line == 2 and "110009999" in message and "corrigé à la main, gardé" in message
+    assert "« CSAPA ARIA Aude - Carcassonne »" in message
+    # the same value in the file and by hand is no disagreement
+    _edit_by_hand(communes, "110009997", address="2 AV DE LA GARE")
+    assert import_finess(communes, changed).conflicts == [(2, message)]
+
+
+def test_overwrite_edits_replaces_the_correction_and_says_so_in_the_history(communes):
+    from directory.curation import history
+
+    raw = (FIXTURES / "valid-aude.csv").read_bytes()
+    import_finess(communes, raw)
+    service = _edit_by_hand(communes, "110009999", name="CSAPA ARIA — Carcassonne centre")
+    report = import_finess(communes, raw, overwrite_edits=True)
+    communes.expire_all()
+    assert service.name == "CSAPA ARIA Aude - Carcassonne"
+    assert "remplacée par le fichier" in report.conflicts[0][1]
+    latest = history(communes, service.id)[0]
+    assert (latest.field, latest.origin, latest.old_value, latest.new_value) == (
+        "name", "finess", "CSAPA ARIA — Carcassonne centre", "CSAPA ARIA Aude - Carcassonne")
+    # the file's value is no longer a hand correction: the next import has nothing to say
+    assert import_finess(communes, raw).conflicts == []
+
+
+def test_a_dry_run_reports_the_disagreements_without_writing(communes):
+    raw = (FIXTURES / "valid-aude.csv").read_bytes()
+    import_finess(communes, raw)
+    service = _edit_by_hand(communes, "110009999", name="Corrigé")
+    report = import_finess(communes, raw, dry_run=True, overwrite_edits=True)
+    communes.expire_all()
+    assert report.conflicts and service.name == "Corrigé"
+
+
+def test_an_hsds_reimport_keeps_corrections_too(communes, db_session):
+    import json
+    from datetime import date
+
+    from directory.hsds import export
+    from directory.imports import import_hsds
+    from directory.services import edit_service
+
+    reference.load_demo_services(db_session)
+    exported = [s for s in export(db_session) if s["name"] == "CSAPA de Narbonne"]
+    import_hsds(db_session, json.dumps(exported).encode(), category="csapa")
+    imported = db_session.scalar(select(DirectoryService).where(
+        DirectoryService.source == "hsds"))
+    edit_service(db_session, imported, {"email": "accueil@csapa11.test"}, date(2026, 10, 1))
+    exported[0]["email"] = "ancien@csapa11.test"
+    report = import_hsds(db_session, json.dumps(exported).encode(), category="csapa")
+    assert imported.email == "accueil@csapa11.test"
+    assert report.conflicts and report.conflicts[0][0] == 1
+    # reloading the reference data keeps a correction of a demo service as well
+    demo = db_session.scalar(select(DirectoryService).where(
+        DirectoryService.source_id == "csapa-narbonne"))
+    edit_service(db_session, demo, {"name": "CSAPA du Narbonnais"}, date(2026, 10, 1))
+    reference.load_demo_services(db_session)
+    assert demo.name == "CSAPA du Narbonnais"
 
 
 def test_hsds_items_of_the_wrong_shape_are_reported_not_a_crash(communes):
