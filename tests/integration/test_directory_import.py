@@ -158,6 +158,56 @@ def test_sectorisation_attaches_communes_to_their_cmp(communes, db_session):
         "CMP adultes de Carcassonne"]
 
 
+def _served(session, source_id):
+    service = session.scalar(select(DirectoryService).where(
+        DirectoryService.source_id == source_id))
+    session.refresh(service)
+    return sorted(link.commune_insee for link in service.served)
+
+
+def test_a_sectors_reimport_detaches_the_communes_the_file_no_longer_lists(communes,
+                                                                          db_session):
+    from directory.imports import import_sectors
+
+    reference.load_demo_services(db_session)
+    narbonne = _served(db_session, "cmp-narbonne")
+    csv_text = ("commune_insee;sector;service\n11069;11G01;cmp-carcassonne\n"
+                "11001;11G01;cmp-carcassonne\n")
+    report = import_sectors(db_session, csv_text.encode())
+    assert report.written and (report.created, report.updated) == (0, 2)
+    assert _served(db_session, "cmp-carcassonne") == ["11001", "11069"]
+    assert len(report.removed) == 4 and "commune 11002 retirée du secteur de « CMP adultes " \
+        "de Carcassonne » (11G01)" in report.removed[0]
+    assert _served(db_session, "cmp-narbonne") == narbonne  # sector 11G03 not in the file
+    again = import_sectors(db_session, csv_text.encode())
+    assert again.removed == [] and again.updated == 2
+
+
+def test_a_cmp_moved_to_another_sector_keeps_only_what_the_file_gives_it(communes,
+                                                                         db_session):
+    from directory.imports import import_sectors
+
+    reference.load_demo_services(db_session)
+    report = import_sectors(db_session, b"commune_insee;sector;service\n"
+                                        b"11203;11G04;cmp-narbonne\n")
+    assert _served(db_session, "cmp-narbonne") == ["11203"]
+    assert len(report.removed) == 3
+
+
+def test_skipping_a_rejected_line_keeps_that_communes_link(communes, db_session):
+    from directory.imports import import_sectors
+
+    reference.load_demo_services(db_session)
+    csv_text = ("commune_insee;sector;service\n11069;11G01;cmp-carcasonne\n"  # typo: rejected
+                "11001;11G01;cmp-carcassonne\n")
+    report = import_sectors(db_session, csv_text.encode(), skip_invalid=True)
+    assert [line for line, _ in report.rejected] == [2]
+    assert _served(db_session, "cmp-carcassonne") == ["11001", "11069"]
+    dry = import_sectors(db_session, b"commune_insee;sector;service\n"
+                                     b"11001;11G01;cmp-carcassonne\n", dry_run=True)
+    assert dry.removed and _served(db_session, "cmp-carcassonne") == ["11001", "11069"]
+
+
 def _valid_lines():
     return (FIXTURES / "valid-aude.csv").read_bytes().decode("iso-8859-1").splitlines()
 
