@@ -1,5 +1,5 @@
-"""Hand corrections and imports: the edit history (old and new value of each field) and
-what a re-import may overwrite.
+"""Hand corrections and imports: the edit history (old and new value of each field), what
+a re-import may overwrite, and the sweep that flags entries nobody verified for a year.
 
 An admin's correction is the latest word on a field until an import is told to overwrite
 it (`overwrite_edits`): the latest history entry of a field says whose value it holds.
@@ -8,12 +8,13 @@ it (`overwrite_edits`): the latest history entry of a field says whose value it 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from directory.models import DirectoryService, ServiceEdit
+from directory.models import CurationTask, DirectoryService, ServiceEdit
 
 ADMIN = "admin"
 # Columns an admin corrects by hand (directory.services.edit_service); derived columns
@@ -27,6 +28,7 @@ FIELD_LABELS = {"name": "nom", "address": "adresse", "postcode": "code postal",
                 "description": "description", "waiting_days": "délai d'attente",
                 "accepting_new": "accueille de nouvelles personnes",
                 "accepts_dual_diagnosis": "double diagnostic"}
+STALE_AFTER_DAYS = 365
 
 
 def record_changes(session: Session, service: DirectoryService, origin: str,
@@ -117,3 +119,40 @@ def conflict_message(key: str, name: str, kept: Any, given: Any, overwritten: bo
 def history(session: Session, service_id: int, limit: int = 50) -> list[ServiceEdit]:
     return list(session.scalars(select(ServiceEdit).where(
         ServiceEdit.service_id == service_id).order_by(ServiceEdit.id.desc()).limit(limit)))
+
+
+# --- entries nobody verified for a year --------------------------------------------------
+
+def flag_unverified(session: Session, today: date) -> int:
+    """A curation task for each service not verified for 12 months (or never), unless it
+    already has an open one (whoever opened it): running twice creates nothing twice."""
+    limit = today - timedelta(days=STALE_AFTER_DAYS)
+    open_task = select(CurationTask.id).where(CurationTask.service_id == DirectoryService.id,
+                                              CurationTask.resolved_at.is_(None))
+    stale = session.execute(
+        select(DirectoryService.id, DirectoryService.last_verified_on)
+        .where((DirectoryService.last_verified_on.is_(None))
+               | (DirectoryService.last_verified_on < limit), ~open_task.exists())
+        .order_by(DirectoryService.id)).all()
+    for service_id, verified in stale:
+        when = f"dernière vérification le {verified:%d/%m/%Y}, il y a plus de 12 mois" \
+            if verified else "jamais vérifié"
+        session.add(CurationTask(
+            service_id=service_id, reported_by_user_id=None,
+            note=f"Vérification annuelle : {when}. Confirmez ou corrigez ces informations."))
+    session.commit()
+    return len(stale)
+
+
+def _freshness_job(session: Session, settings: Any, now: datetime) -> str:
+    from zoneinfo import ZoneInfo
+
+    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    return f"{flag_unverified(session, today)} service(s) de l'annuaire à vérifier"
+
+
+from coordination.services.jobs import Job, register_job  # noqa: E402
+
+register_job(Job("directory_freshness", timedelta(days=1), _freshness_job,
+                 "ouvre une tâche de vérification pour les services de l'annuaire non "
+                 "vérifiés depuis 12 mois"))

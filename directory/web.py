@@ -16,7 +16,7 @@ from coordination.web.api import paginated, paginated_list
 from coordination.web.context import db
 from directory import services
 from directory.categories import BY_CODE, CATEGORIES
-from directory.curation import describe
+from directory.curation import STALE_AFTER_DAYS, describe
 from directory.models import DirectoryService
 
 bp = Blueprint("directory", __name__, url_prefix="/annuaire")
@@ -34,7 +34,6 @@ PARAM_LABELS = {"q": "Recherche", "category": "Catégorie", "commune": "Commune"
                 "phones": "Téléphone", "description": "Description"}
 SOURCE_LABELS = {"finess": "FINESS", "sae": "DREES SAE 2023", "hsds": "import HSDS",
                  "demo": "données de démonstration", "manual": "saisie manuelle"}
-STALE_AFTER_DAYS = 365
 
 
 def service_json(service: DirectoryService) -> dict[str, Any]:

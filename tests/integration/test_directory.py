@@ -1,10 +1,12 @@
 """The directory: shipped reference data, French search ignoring accents and case,
 filters, proximity, "which CMP serves this commune", pages and API refusals."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
-from directory import reference
+from directory import reference, services
 from directory.models import DirectoryService
 
 
@@ -273,3 +275,40 @@ def test_the_admin_edit_refuses_malformed_contacts(aude, client, auth, personas)
     assert response.status_code == 422
     for label in ("Code postal", "E-mail", "Site", "Accueille de nouvelles personnes"):
         assert label in page
+
+
+def test_the_scheduler_flags_entries_not_verified_for_a_year_once(aude, app, settings,
+                                                                   personas):
+    from datetime import UTC, datetime
+
+    from coordination.services import jobs
+    from directory.models import CurationTask
+    from tests.conftest import Auth
+
+    job = next(j for j in jobs.JOBS if j.name == "directory_freshness")
+    now = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    # a user already reported the CH of Carcassonne: no second open task for it
+    hospital = aude.scalar(select(DirectoryService).where(
+        DirectoryService.finess == "110000023"))
+    aude.add(CurationTask(service_id=hospital.id, note="Le standard a changé"))
+    aude.commit()
+    result = jobs.run_job(aude, settings, job, now, force=True)
+    tasks = aude.scalars(select(CurationTask)).all()
+    flagged = {t.service_id for t in tasks}
+    stale = set(aude.scalars(select(DirectoryService.id).where(
+        DirectoryService.last_verified_on < date(2025, 11, 2))))
+    demo = set(aude.scalars(select(DirectoryService.id).where(DirectoryService.is_demo)))
+    assert stale and flagged == stale and not flagged & demo  # demo verified 2026-09-01
+    assert len(tasks) == len(stale)  # one task per service, the report included
+    assert result == f"{len(stale) - 1} service(s) de l'annuaire à vérifier"
+    assert jobs.run_job(aude, settings, job, now, force=True).startswith("0 service")
+    assert len(aude.scalars(select(CurationTask)).all()) == len(tasks)
+    # once handled, a service still unverified a year on is flagged again
+    note = next(t for t in tasks if t.service_id != hospital.id)
+    assert "dernière vérification le 31/12/2023" in note.note
+    admin = app.test_client()
+    Auth(admin).login(personas["admin"].email)
+    assert "Vérification annuelle" in admin.get("/annuaire/signalements").get_data(
+        as_text=True)
+    services.resolve_task(aude, note.id, personas["admin"].id)
+    assert jobs.run_job(aude, settings, job, now, force=True).startswith("1 service")
