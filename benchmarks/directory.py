@@ -26,6 +26,7 @@ QUERIES = [
     {"q": "medico psychologique", "category": "cmp"}, {"q": "hebergement urgence"},
     {"q": "cmp", "dual_diagnosis": "1", "accepting": "1"}, {"category": "csapa", "near": "31555"},
     {"q": "addictologie toulouse"}, {"q": "gem"},
+    {"category": "cmp,csapa", "near": "11069", "radius_km": "50"},
 ]
 
 
@@ -48,9 +49,14 @@ def run(quick: bool = False) -> list[Result]:
 def _synthetic(session, communes: list[Commune], count: int) -> None:
     rng = random.Random(11)
     categories = list(BY_CODE.values())
+    # Communes carry no coordinates: each gets a random place in Occitanie, and its
+    # services (but one in five, left without coordinates) lie within a few km of it.
+    places = {c.insee: (rng.uniform(42.4, 45.0), rng.uniform(-0.3, 4.8)) for c in communes}
     rows = []
     for index in range(count):
         commune = rng.choice(communes)
+        lat, lon = places[commune.insee]
+        located = rng.random() < 0.8
         category = rng.choice(categories)
         name = f"{category.label.split(' (')[0]} {commune.name} {index}"
         rows.append({"source": "bench", "source_id": str(index), "name": name,
@@ -59,6 +65,8 @@ def _synthetic(session, communes: list[Commune], count: int) -> None:
                      "languages": [], "extra": {},
                      "accepts_dual_diagnosis": rng.random() < 0.4,
                      "accepting_new": rng.random() < 0.7, "is_demo": False,
+                     "latitude": lat + rng.uniform(-0.02, 0.02) if located else None,
+                     "longitude": lon + rng.uniform(-0.02, 0.02) if located else None,
                      "search_text": fold(f"{name} {category.label} {category.keywords} "
                                          f"{commune.name} {commune.postcodes}")})
     for start in range(0, len(rows), 5000):

@@ -222,11 +222,16 @@ def audit_verify(anchor: str | None) -> None:
               help="hsds: the directory category of the imported services (e.g. csapa).")
 @click.option("--skip-invalid", is_flag=True, help="Import the valid lines, report the rest.")
 @click.option("--dry-run", is_flag=True, help="Report without writing anything.")
+@click.option("--overwrite-edits", is_flag=True,
+              help="finess, hsds: the file's values replace fields an admin corrected by "
+                   "hand (kept by default, each disagreement reported).")
 def import_directory(kind: str, file: str, departements: tuple[str, ...],
                      categories: tuple[str, ...], hsds_category: str | None,
-                     skip_invalid: bool, dry_run: bool) -> None:
+                     skip_invalid: bool, dry_run: bool, overwrite_edits: bool) -> None:
     """Import services into the directory. All-or-nothing unless --skip-invalid: every
-    rejected line is reported with its number and reason (exit status 1)."""
+    rejected line is reported with its number and reason (exit status 1). A re-import
+    keeps an admin's corrections unless --overwrite-edits; a sectors file is the whole
+    truth for the sectors it lists (communes it no longer lists are detached)."""
     from directory.categories import BY_CODE, BY_FINESS
     from directory.finess import import_finess
     from directory.imports import import_hsds, import_sectors
@@ -253,18 +258,27 @@ def import_directory(kind: str, file: str, departements: tuple[str, ...],
         if kind == "finess":
             report = import_finess(session, raw, departements=departements,
                                    categories=categories, skip_invalid=skip_invalid,
-                                   dry_run=dry_run, progress=bar.update)
+                                   dry_run=dry_run, overwrite_edits=overwrite_edits,
+                                   progress=bar.update)
         elif kind == "hsds":
             report = import_hsds(session, raw, category=hsds_category or "",
-                                 skip_invalid=skip_invalid, dry_run=dry_run)
+                                 skip_invalid=skip_invalid, dry_run=dry_run,
+                                 overwrite_edits=overwrite_edits)
         else:
             report = import_sectors(session, raw, skip_invalid=skip_invalid, dry_run=dry_run)
         bar.update(total)
     for line, reason in report.rejected:
         click.echo(f"{file}:{line}: {reason}", err=True)
+    for line, conflict in report.conflicts:
+        click.echo(f"{file}:{line}: {'overwritten' if overwrite_edits else 'kept'}: "
+                   f"{conflict}")
+    for removal in report.removed:
+        click.echo(f"removed: {removal}")
     click.echo(f"{report.lines} lines read ({report.encoding}): {report.created} created, "
-               f"{report.updated} updated, {report.out_of_scope} outside the directory's "
-               f"scope, {len(report.rejected)} rejected")
+               f"{report.updated} updated, {len(report.removed)} removed, "
+               f"{report.out_of_scope} outside the directory's scope, "
+               f"{len(report.rejected)} rejected, {len(report.conflicts)} hand "
+               f"correction(s) {'overwritten' if overwrite_edits else 'kept'}")
     if dry_run:
         click.echo("dry run: nothing written")
     elif not report.written:

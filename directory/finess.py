@@ -20,6 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from directory.categories import BY_FINESS
+from directory.curation import conflict_message, hand_edited, keep_hand_edits
 from directory.models import Commune, DirectoryService
 from directory.reference import search_text_for
 from directory.text import fold
@@ -45,6 +46,9 @@ class ImportReport:
     updated: int = 0
     out_of_scope: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    # an admin's correction that the file contradicts: kept (or, when told, overwritten)
+    conflicts: list[tuple[int, str]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # what a re-import took away
     written: bool = False
 
     @property
@@ -118,8 +122,10 @@ class _Converter:
 
 def import_finess(session: Session, raw: bytes, *, departements: Iterable[str] = (),
                   categories: Iterable[str] = (), skip_invalid: bool = False,
-                  dry_run: bool = False,
+                  dry_run: bool = False, overwrite_edits: bool = False,
                   progress: Callable[[int], None] | None = None) -> ImportReport:
+    """`overwrite_edits`: the file's values replace an admin's corrections (which are
+    otherwise kept, each disagreement listed in `report.conflicts`)."""
     lines, encoding, badly_encoded = decode_lines(raw)
     report = ImportReport(encoding=encoding)
     wanted_departements = {d.zfill(2) for d in departements}
@@ -172,7 +178,7 @@ def import_finess(session: Session, raw: bytes, *, departements: Iterable[str] =
         progress(report.lines % 1000)
     if report.rejected and not skip_invalid:
         return report  # all-or-nothing: nothing written
-    _write(session, structures, coordinates, communes, report)
+    _write(session, structures, coordinates, communes, report, overwrite_edits)
     return report.conclude(session, dry_run)
 
 
@@ -203,7 +209,7 @@ def _coordinates(structures: dict[str, tuple[int, dict[str, str]]],
 
 def _write(session: Session, structures: dict[str, tuple[int, dict[str, str]]],
            coordinates: dict[str, tuple[int, float, float]], communes: dict[str, str],
-           report: ImportReport) -> None:
+           report: ImportReport, overwrite_edits: bool) -> None:
     """Create or update in batches: one query per thousand FINESS numbers finds the
     services that exist (keyed on the FINESS number, whatever loaded them first); new
     ones are inserted with one multi-row INSERT per batch."""
@@ -212,6 +218,7 @@ def _write(session: Session, structures: dict[str, tuple[int, dict[str, str]]],
         batch = numbers[start:start + 1000]
         existing = {s.finess: s for s in session.scalars(select(DirectoryService).where(
             DirectoryService.finess.in_(batch)))}
+        edited = hand_edited(session, [s.id for s in existing.values()])
         new_rows = []
         for finess in batch:
             values = _service_values(finess, structures[finess][1], coordinates, communes)
@@ -220,12 +227,29 @@ def _write(session: Session, structures: dict[str, tuple[int, dict[str, str]]],
                 new_rows.append({"source": "finess", "source_id": finess, **values})
                 report.created += 1
             else:
-                for key, value in values.items():
-                    setattr(service, key, value)
+                _update(session, service, values, edited.get(service.id, set()),
+                        structures[finess][0], report, overwrite_edits)
+                service.search_text = search_text_for(service, communes.get(
+                    service.commune_insee or ""))
                 report.updated += 1
         if new_rows:
             session.execute(insert(DirectoryService), new_rows)
         session.flush()
+
+
+def _update(session: Session, service: DirectoryService, values: dict[str, Any],
+            edited: set[str], number: int, report: ImportReport, overwrite: bool) -> None:
+    """What a re-import changes: what FINESS says, but not an admin's corrections (unless
+    `overwrite`), nor what FINESS never carries (modalities, languages, other sources'
+    extras), nor an admin's more recent verification date."""
+    for derived in ("search_text", "name_key", "modalities", "languages"):
+        values.pop(derived)
+    values["extra"] = {**(service.extra or {}), **values["extra"]}
+    for name, kept, given in keep_hand_edits(session, service, values, edited,
+                                             source="finess", overwrite=overwrite):
+        report.conflicts.append((number, conflict_message(service.finess or "", name,
+                                                          kept, given, overwrite)))
+    service.name_key = fold(service.name)
 
 
 def _service_values(finess: str, values: dict[str, str],

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.categories import BY_CODE
+from directory.curation import conflict_message
 from directory.finess import ImportReport, decode
 from directory.models import Commune, DirectoryService, ServedCommune
 from directory.reference import upsert
@@ -21,7 +22,7 @@ from directory.text import fold
 
 
 def import_hsds(session: Session, raw: bytes, *, category: str, skip_invalid: bool = False,
-                dry_run: bool = False) -> ImportReport:
+                dry_run: bool = False, overwrite_edits: bool = False) -> ImportReport:
     """HSDS 3.0 services (a JSON array of compiled `service` objects, or `{"items": […]}`).
     `category` is the directory category given to services the file does not classify.
     Positions are reported as item numbers (1-based)."""
@@ -46,7 +47,7 @@ def import_hsds(session: Session, raw: bytes, *, category: str, skip_invalid: bo
         for postcode in commune.postcodes.split():
             by_name.setdefault((postcode, ""), commune.insee)
     seen: set[str] = set()
-    valid: list[tuple[str, dict[str, Any]]] = []
+    valid: list[tuple[int, str, dict[str, Any]]] = []
     for number, item in enumerate(items, start=1):
         report.lines = number
         try:
@@ -60,13 +61,18 @@ def import_hsds(session: Session, raw: bytes, *, category: str, skip_invalid: bo
             report.rejected.append((number, problem))
             continue
         seen.add(values["source_id"])
-        valid.append((values.pop("source_id"), values))
+        valid.append((number, values.pop("source_id"), values))
     if report.rejected and not skip_invalid:
         return report
     existing = set(session.scalars(select(DirectoryService.source_id).where(
         DirectoryService.source == "hsds")))
-    for source_id, values in valid:
-        upsert(session, "hsds", source_id, **values)
+    for number, source_id, values in valid:
+        disagreements: list[tuple[str, Any, Any]] = []
+        upsert(session, "hsds", source_id, overwrite_edits=overwrite_edits,
+               conflicts=disagreements, **values)
+        for name, kept, given in disagreements:
+            report.conflicts.append((number, conflict_message(
+                source_id, name, kept, given, overwrite_edits)))
         if source_id in existing:
             report.updated += 1
         else:
@@ -142,7 +148,10 @@ def import_sectors(session: Session, raw: bytes, *, skip_invalid: bool = False,
                    dry_run: bool = False) -> ImportReport:
     """Psychiatric sectorisation: `commune_insee;sector;service` lines, where `service`
     is a FINESS number or a directory source id of a CMP. Each commune is added to the
-    communes that CMP serves (the CMP gets the sector code)."""
+    communes that CMP serves (the CMP gets the sector code). The file is the whole truth
+    for the sectors it lists: a commune that a CMP of one of those sectors (or a CMP the
+    file names) serves, and that the file no longer gives it, is detached from it, and
+    the report says so (except for a commune on a rejected line, when skipping them)."""
     text, encoding = decode(raw)
     report = ImportReport(encoding=encoding)
     communes = set(session.scalars(select(Commune.insee)))
@@ -151,6 +160,7 @@ def import_sectors(session: Session, raw: bytes, *, skip_invalid: bool = False,
     services.update({s.source_id: s for s in services.values()})
     pairs: list[tuple[DirectoryService, str, str]] = []
     seen: set[tuple[str, str]] = set()
+    line_communes: dict[int, str] = {}
     reader = csv.reader(io.StringIO(text), delimiter=";", quoting=csv.QUOTE_NONE)
     for number, row in enumerate(reader, start=1):
         report.lines = number
@@ -165,6 +175,7 @@ def import_sectors(session: Session, raw: bytes, *, skip_invalid: bool = False,
             report.rejected.append((number, f"{len(row)} colonnes au lieu de 3"))
             continue
         insee, sector, reference = (value.strip() for value in row)
+        line_communes[number] = insee
         if insee not in communes:
             report.rejected.append((number, f"commune INSEE « {insee[:10]} » inconnue"))
         elif reference not in services:
@@ -178,11 +189,34 @@ def import_sectors(session: Session, raw: bytes, *, skip_invalid: bool = False,
             pairs.append((services[reference], insee, sector))
     if report.rejected and not skip_invalid:
         return report
+    sectors = {sector for _service, _insee, sector in pairs}
+    listed: dict[int, set[str]] = {}
     for service, insee, sector in pairs:
+        listed.setdefault(service.id, set()).add(insee)
         service.sector = sector
         if all(s.commune_insee != insee for s in service.served):
             service.served.append(ServedCommune(commune_insee=insee))
             report.created += 1
         else:
             report.updated += 1
+    # The communes of rejected lines (skipped) keep their links until the line is fixed.
+    doubtful = {line_communes[n] for n, _reason in report.rejected if n in line_communes}
+    _detach_unlisted(services, sectors, listed, doubtful, report)
     return report.conclude(session, dry_run)
+
+
+def _detach_unlisted(services: dict[str, DirectoryService], sectors: set[str],
+                     listed: dict[int, set[str]], doubtful: set[str],
+                     report: ImportReport) -> None:
+    """The CMPs the file covers (named in it, or of a sector it lists) serve exactly the
+    communes it gives them."""
+    covered = {s.id: s for s in services.values() if s.id in listed or s.sector in sectors}
+    for service in sorted(covered.values(), key=lambda s: s.name_key):
+        keep = listed.get(service.id, set())
+        for link in list(service.served):
+            if link.commune_insee in keep or link.commune_insee in doubtful:
+                continue
+            service.served.remove(link)
+            report.removed.append(f"commune {link.commune_insee} retirée du secteur de "
+                                  f"« {service.name} » ({service.sector or 'sans code'}) : "
+                                  "absente du fichier")

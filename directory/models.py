@@ -42,7 +42,8 @@ class DirectoryService(Base):
     description: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(300))
     postcode: Mapped[str | None] = mapped_column(String(5))
-    commune_insee: Mapped[str | None] = mapped_column(ForeignKey("communes.insee"))
+    # indexed alone too: the centre of a commune's services is its origin for distances
+    commune_insee: Mapped[str | None] = mapped_column(ForeignKey("communes.insee"), index=True)
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     phones: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
@@ -99,3 +100,23 @@ class CurationTask(Base):
     resolved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     service: Mapped[DirectoryService] = relationship(lazy="joined")
+
+
+class ServiceEdit(Base):
+    """One field of a service changed by hand (an admin's correction), or an import that
+    overwrote such a correction: the old and new values. The latest entry of a field
+    says whether its value is an admin's, which a re-import keeps (directory/curation.py)."""
+
+    __tablename__ = "directory_service_edits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("directory_services.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    origin: Mapped[str] = mapped_column(String(20))  # admin, or the import's source
+    edited_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    edited_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    edited_by: Mapped[Any] = relationship("User", lazy="joined")

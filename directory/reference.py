@@ -64,16 +64,28 @@ def search_text_for(service: DirectoryService, commune_name: str | None = None) 
     return " ".join(words + [w for w in extra if w])
 
 
-def upsert(session: Session, source: str, source_id: str, **values: Any) -> DirectoryService:
-    """Create or update the service with this source id (re-importing never duplicates)."""
+def upsert(session: Session, source: str, source_id: str, *, overwrite_edits: bool = False,
+           conflicts: list[tuple[str, Any, Any]] | None = None,
+           **values: Any) -> DirectoryService:
+    """Create or update the service with this source id (re-importing never duplicates).
+    An admin's corrections are kept unless `overwrite_edits`; the disagreements are
+    added to `conflicts` as (field, admin's value, given value)."""
+    from directory.curation import hand_edited, keep_hand_edits
+
     service = session.scalar(select(DirectoryService).where(
         DirectoryService.source == source, DirectoryService.source_id == source_id))
     served = values.pop("served_communes", None)
     if service is None:
         service = DirectoryService(source=source, source_id=source_id)
         session.add(service)
-    for key, value in values.items():
-        setattr(service, key, value)
+        for key, value in values.items():
+            setattr(service, key, value)
+    else:
+        found = keep_hand_edits(session, service, values,
+                                hand_edited(session, [service.id]).get(service.id, set()),
+                                source=source, overwrite=overwrite_edits)
+        if conflicts is not None:
+            conflicts.extend(found)
     if served is not None:
         service.served = [ServedCommune(commune_insee=code) for code in sorted(set(served))]
     if service.commune_insee and (service.commune is None
@@ -167,9 +179,20 @@ DEMO_SERVICES: list[dict[str, Any]] = [
 ]
 
 
+# (latitude, longitude) of each demo service: invented, near the centre of its commune.
+DEMO_COORDINATES = {
+    "cmp-carcassonne": (43.2117, 2.3537), "cmp-narbonne": (43.1862, 3.0068),
+    "csapa-narbonne": (43.1834, 3.0012), "csapa-carcassonne": (43.2141, 2.3512),
+    "csapa-lezignan": (43.2006, 2.7576), "csapa-limoux": (43.0551, 2.2189),
+    "caarud-carcassonne": (43.2096, 2.3470), "chrs-carcassonne": (43.2162, 2.3445),
+    "siao-11": (43.2125, 2.3498), "gem-narbonne": (43.1850, 3.0035),
+}
+
+
 def load_demo_services(session: Session) -> int:
     for spec in DEMO_SERVICES:
         values = {k: v for k, v in spec.items() if k != "id"}
+        values["latitude"], values["longitude"] = DEMO_COORDINATES[spec["id"]]
         upsert(session, "demo", spec["id"], is_demo=True,
                last_verified_on=date(2026, 9, 1), **values)
     session.commit()

@@ -3,11 +3,12 @@ CMP serves this commune"."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Column,
@@ -19,6 +20,8 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    null,
+    or_,
     select,
     text,
 )
@@ -26,11 +29,13 @@ from sqlalchemy.orm import Session, aliased
 
 from coordination.domain.errors import NotFound, ValidationError
 from coordination.services.pagination import Page
+from directory import geo
 from directory.categories import BY_CODE
 from directory.models import Commune, CurationTask, DirectoryService, ServedCommune
 from directory.text import tokens
 
 MAX_PER_PAGE = 100
+MAX_RADIUS_KM = 1000
 # The SQLite FTS5 table (created by migration 0004, outside the models' metadata).
 _FTS = Table("directory_fts", MetaData(), Column("rowid", Integer), Column("search_text"))
 PROXIMITY_LABELS = {0: "même commune", 1: "même intercommunalité",
@@ -44,6 +49,7 @@ class SearchQuery:
     commune: str | None = None  # located in this commune
     sector_of: str | None = None  # serves this commune
     near: str | None = None  # rank by proximity to this commune
+    radius_km: float | None = None  # only services this close to `near`
     level: int | None = None
     dual_diagnosis: bool | None = None
     accepting: bool | None = None
@@ -84,6 +90,22 @@ def parse_query(args: Mapping[str, str]) -> SearchQuery:
             return default
         return int(value)
 
+    def kilometres(name: str) -> float | None:
+        raw = (args.get(name) or "").strip().replace(",", ".")
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            errors[name] = ["Nombre de kilomètres attendu (ex. 20 ou 12,5)."]
+            return None
+        if not 0 <= value <= MAX_RADIUS_KM:
+            errors[name] = [f"Rayon entre 0 et {MAX_RADIUS_KM} km."]
+            return None
+        return value
+
     categories = tuple(c for c in (args.get("category") or "").split(",") if c.strip())
     unknown = [c for c in categories if c not in BY_CODE]
     if unknown:
@@ -97,7 +119,11 @@ def parse_query(args: Mapping[str, str]) -> SearchQuery:
         sector_of=commune("sector_of"), near=commune("near"),
         level=integer("level", None, 1, 3), dual_diagnosis=flag("dual_diagnosis"),
         accepting=flag("accepting"), page=integer("page", 1, 1, 10**6) or 1,
-        per_page=integer("per_page", 20, 1, MAX_PER_PAGE) or 20)
+        per_page=integer("per_page", 20, 1, MAX_PER_PAGE) or 20,
+        radius_km=kilometres("radius_km"))
+    if query.radius_km is not None and not query.near and "near" not in errors:
+        errors["radius_km"] = ["Un rayon se compte depuis une commune : indiquez-la "
+                               "(paramètre near)."]
     if errors:
         raise ValidationError(errors)
     return query
@@ -119,17 +145,39 @@ def _full_text(session: Session, statement: Select, words: list[str]) -> Select:
             match=match))))
 
 
-def search(session: Session, query: SearchQuery) -> Page[tuple[DirectoryService, int]]:
+class Hit(NamedTuple):
+    """One search result: the service, its proximity rank to `near` (0 same commune …
+    4 farther; 4 without `near`) and its distance in km (None when unknown)."""
+
+    service: DirectoryService
+    proximity: int
+    distance_km: float | None
+
+
+def search(session: Session, query: SearchQuery) -> Page[Hit]:
     """Services matching every word (prefixes, accents and case ignored) and the filters;
     ranked by proximity to `near` (same commune, EPCI, arrondissement, département), then
-    by name. Same words, same filters, same order on both engines."""
+    by kilometres where both sides have coordinates, then by name. With `radius_km`, only
+    services known to be that close (and those of the commune itself). Same words, same
+    filters, same order on both engines."""
     if query.q and query.q.strip() and not tokens(query.q):
         # Only punctuation or function words: nothing to look for, not everything.
         return Page([], 0, query.page, query.per_page)
     return _search(session, query)
 
 
-def _search(session: Session, query: SearchQuery) -> Page[tuple[DirectoryService, int]]:
+def commune_point(session: Session, insee: str) -> geo.Point | None:
+    """Where a commune is, for distances: the shipped communes have no coordinates, so
+    this is the centre of the directory's geolocated services in that commune (FINESS
+    geolocation, HSDS locations); None when it has none."""
+    rows = session.execute(select(DirectoryService.latitude, DirectoryService.longitude)
+                           .where(DirectoryService.commune_insee == insee,
+                                  DirectoryService.latitude.is_not(None),
+                                  DirectoryService.longitude.is_not(None))).all()
+    return geo.centroid([(lat, lon) for lat, lon in rows])
+
+
+def _search(session: Session, query: SearchQuery) -> Page[Hit]:
     words = tokens(query.q)
     statement = select(DirectoryService)
     statement = _full_text(session, statement, words)
@@ -149,7 +197,9 @@ def _search(session: Session, query: SearchQuery) -> Page[tuple[DirectoryService
             query.dual_diagnosis))
     if query.accepting is not None:
         statement = statement.where(DirectoryService.accepting_new.is_(query.accepting))
-    proximity = literal(4)
+    proximity: Any = literal(4)
+    distance: Any = null()
+    origin: geo.Point | None = None
     if query.near:
         reference = session.get(Commune, query.near)
         if reference is None:
@@ -164,17 +214,43 @@ def _search(session: Session, query: SearchQuery) -> Page[tuple[DirectoryService
             (located.arrondissement == reference.arrondissement, 2),
             (located.departement == reference.departement, 3),
             else_=4)
-    statement = statement.add_columns(proximity.label("proximity")).order_by(
-        proximity, DirectoryService.name_key, DirectoryService.id)
+        origin = commune_point(session, reference.insee)
+        if origin is not None:
+            distance = _squared_degrees(origin)
+        if query.radius_km is not None:
+            if origin is None:
+                raise ValidationError({"radius_km": [
+                    f"Aucun service géolocalisé à {reference.name} : la distance depuis "
+                    "cette commune est inconnue, le rayon ne peut pas s'appliquer."]})
+            # Services without coordinates are left out (not known to be that close),
+            # except those of the commune itself.
+            statement = statement.where(or_(
+                DirectoryService.commune_insee == reference.insee,
+                distance <= geo.squared_degrees_for_km(query.radius_km)))
+    order: list[Any] = [proximity]
+    if origin is not None:  # (PostgreSQL refuses a constant NULL in ORDER BY)
+        order += [case((distance.is_(None), 1), else_=0), distance]
+    statement = statement.add_columns(proximity.label("proximity"),
+                                      distance.label("distance")).order_by(
+        *order, DirectoryService.name_key, DirectoryService.id)
     return _paginate_rows(session, statement, query.page, query.per_page)
 
 
+def _squared_degrees(origin: geo.Point) -> Any:
+    """geo.squared_degrees in SQL (NULL when the service has no coordinates)."""
+    dy = DirectoryService.latitude - origin.latitude
+    dx = (DirectoryService.longitude - origin.longitude) * origin.longitude_scale
+    return dy * dy + dx * dx
+
+
 def _paginate_rows(session: Session, statement: Select, page: int,
-                   per_page: int) -> Page[tuple[DirectoryService, int]]:
+                   per_page: int) -> Page[Hit]:
     total = session.scalar(select(func.count()).select_from(
         statement.order_by(None).subquery())) or 0
     rows = session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page([(row[0], row[1]) for row in rows], total, page, per_page)
+    return Page([Hit(row[0], row[1], None if row[2] is None
+                     else round(geo.km_from_squared_degrees(row[2]), 1)) for row in rows],
+                total, page, per_page)
 
 
 def get_service(session: Session, service_id: int) -> DirectoryService:
@@ -227,8 +303,9 @@ EDITABLE = {"name": 300, "address": 300, "postcode": 5, "opening_hours": 2000,
 
 
 def edit_service(session: Session, service: DirectoryService, data: Mapping[str, Any],
-                 today: date) -> DirectoryService:
-    """An admin's correction; every changed field is in the audit trail (the history)."""
+                 today: date, user_id: int | None = None) -> DirectoryService:
+    """An admin's correction: each changed field in the service's history with its old and
+    new values (a re-import keeps them), and the changed fields in the audit trail."""
     errors: dict[str, list[str]] = {}
     checks = {"postcode": (r"\d{5}", "Code postal à 5 chiffres."),
               "email": (r"[^@\s]+@[^@\s]+\.[^@\s]+", "Adresse e-mail invalide."),
@@ -269,15 +346,12 @@ def edit_service(session: Session, service: DirectoryService, data: Mapping[str,
     if errors:
         session.rollback()
         raise ValidationError(errors)
-    from sqlalchemy import inspect
-
     from coordination.services import audit
+    from directory.curation import ADMIN, record_changes
     from directory.reference import search_text_for
     from directory.text import fold
 
-    state = inspect(service)
-    changed = sorted(attr.key for attr in state.mapper.column_attrs
-                     if state.attrs[attr.key].history.has_changes())
+    changed = sorted(record_changes(session, service, ADMIN, user_id))
     service.last_verified_on = today
     service.name_key = fold(service.name)
     service.search_text = search_text_for(service)
@@ -320,8 +394,6 @@ def resolve_task(session: Session, task_id: int, user_id: int) -> CurationTask:
 
 
 def service_history(session: Session, service_id: int) -> list[Any]:
-    from coordination.models import AuditEvent
+    from directory.curation import history
 
-    return list(session.scalars(select(AuditEvent).where(
-        AuditEvent.object_type == "directory_services",
-        AuditEvent.object_id == str(service_id)).order_by(AuditEvent.id.desc()).limit(50)))
+    return history(session, service_id)

@@ -16,11 +16,13 @@ from coordination.web.api import paginated, paginated_list
 from coordination.web.context import db
 from directory import services
 from directory.categories import BY_CODE, CATEGORIES
+from directory.curation import STALE_AFTER_DAYS, describe
 from directory.models import DirectoryService
 
 bp = Blueprint("directory", __name__, url_prefix="/annuaire")
 PARAM_LABELS = {"q": "Recherche", "category": "Catégorie", "commune": "Commune",
                 "sector_of": "Secteur de la commune", "near": "Au plus près de",
+                "radius_km": "Rayon (km)",
                 "level": "Niveau de recours", "dual_diagnosis": "Double diagnostic",
                 "accepting": "Accueille de nouvelles personnes", "page": "Page",
                 "per_page": "Résultats par page", "name": "Nom", "address": "Adresse",
@@ -28,13 +30,13 @@ PARAM_LABELS = {"q": "Recherche", "category": "Catégorie", "commune": "Commune"
                 "website": "Site", "waiting_days": "Délai d'attente",
                 "accepting_new": "Accueille de nouvelles personnes",
                 "accepts_dual_diagnosis": "Double diagnostic", "opening_hours": "Horaires",
-                "conditions": "Conditions d'accès", "note": "Signalement"}
+                "conditions": "Conditions d'accès", "note": "Signalement",
+                "phones": "Téléphone", "description": "Description"}
 SOURCE_LABELS = {"finess": "FINESS", "sae": "DREES SAE 2023", "hsds": "import HSDS",
                  "demo": "données de démonstration", "manual": "saisie manuelle"}
-STALE_AFTER_DAYS = 365
 
 
-def service_json(service: DirectoryService, proximity: int | None = None) -> dict[str, Any]:
+def service_json(service: DirectoryService) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": service.id, "name": service.name, "category": service.category,
         "category_label": BY_CODE[service.category].label if service.category in BY_CODE
@@ -60,8 +62,16 @@ def service_json(service: DirectoryService, proximity: int | None = None) -> dic
         "last_verified_on": service.last_verified_on.isoformat()
         if service.last_verified_on else None,
     }
-    if proximity is not None:
-        body["proximity"] = services.PROXIMITY_LABELS[proximity]
+    return body
+
+
+def hit_json(hit: services.Hit, near: bool) -> dict[str, Any]:
+    """A search result: the service, its distance (null when unknown) and, from a
+    commune (`near`), its proximity."""
+    body = service_json(hit.service)
+    body["distance_km"] = hit.distance_km
+    if near:
+        body["proximity"] = services.PROXIMITY_LABELS[hit.proximity]
     return body
 
 
@@ -70,7 +80,7 @@ def service_json(service: DirectoryService, proximity: int | None = None) -> dic
 def api_search() -> Any:
     query = services.parse_query(request.args)
     page = services.search(db(), query)
-    return paginated([service_json(s, p if query.near else None) for s, p in page.items],
+    return paginated([hit_json(hit, bool(query.near)) for hit in page.items],
                      query.page, query.per_page, page.total)
 
 
@@ -98,8 +108,8 @@ def search_page():  # type: ignore[no-untyped-def]
         error = exc
         query = services.SearchQuery()
     searching = any(request.args.get(k) for k in (
-        "q", "category", "commune", "near", "sector_of", "level", "dual_diagnosis",
-        "accepting"))
+        "q", "category", "commune", "near", "radius_km", "sector_of", "level",
+        "dual_diagnosis", "accepting"))
     if searching and error is None:  # a bad parameter shows its error, not everything
         try:
             page = services.search(db(), query)
@@ -154,7 +164,8 @@ def edit(service_id: int):  # type: ignore[no-untyped-def]
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            services.edit_service(db(), service, request.form, date.today())
+            services.edit_service(db(), service, request.form, date.today(),
+                                  current_user.id)
         except ValidationError as exc:
             errors = exc.fields
         else:
@@ -163,7 +174,8 @@ def edit(service_id: int):  # type: ignore[no-untyped-def]
     return render_template("directory/edit.html", service=service, errors=errors,
                            param_labels=PARAM_LABELS,
                            form=request.form if errors else None,
-                           history=services.service_history(db(), service_id)), \
+                           history=services.service_history(db(), service_id),
+                           describe=describe), \
         422 if errors else 200
 
 

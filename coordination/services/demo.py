@@ -188,7 +188,7 @@ def _load_demo_calls(session: Session, coordinator: User) -> dict[str, int]:
                                     tzinfo=zone)
         if received > datetime.now(zone):
             received = datetime.now(zone) - timedelta(minutes=5)
-        services = [found.id for word in searched for found, _ in directory_services.search(
+        services = [hit.service.id for word in searched for hit in directory_services.search(
             session, directory_services.SearchQuery(q=word, per_page=1)).items]
         call = calls.log_call(session, coordinator, {
             "received_at": received, "caller_name": name, "caller_role": role,

@@ -213,3 +213,4 @@ def register_job(job: Job) -> None:
 # Actions and meetings plug their facts, figures and jobs in (see action_figures.py).
 from coordination.services import action_figures as _plugged  # noqa: E402,F401
 from coordination.services import retention as _retention  # noqa: E402,F401
+from directory import curation as _directory_curation  # noqa: E402,F401

@@ -60,7 +60,7 @@ def new():  # type: ignore[no-untyped-def]
         form.outcome.data = CallOutcome.ORIENTATION.value
         query = (form.service_query.data or "").strip()
         if query:
-            found = [s for s, _ in directory_services.search(
+            found = [hit.service for hit in directory_services.search(
                 db(), directory_services.SearchQuery(q=query, per_page=8)).items]
     elif form.validate_on_submit():
         try:
@@ -110,7 +110,7 @@ def known_callers():  # type: ignore[no-untyped-def]
 def directory_choices():  # type: ignore[no-untyped-def]
     """For the call screen's script: directory results as checkboxes to add in place."""
     query = request.args.get("q", "").strip()[:200]
-    found = [s for s, _ in directory_services.search(
+    found = [hit.service for hit in directory_services.search(
         db(), directory_services.SearchQuery(q=query, per_page=8)).items] if query else []
     return render_template("calls/_service_choices.html", found=found, query=query)
 

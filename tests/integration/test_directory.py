@@ -1,10 +1,12 @@
 """The directory: shipped reference data, French search ignoring accents and case,
 filters, proximity, "which CMP serves this commune", pages and API refusals."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
-from directory import reference
+from directory import reference, services
 from directory.models import DirectoryService
 
 
@@ -49,6 +51,61 @@ def test_csapa_from_lezignan_lists_the_nearest_first(aude, api):
     assert body["total"] == 4
 
 
+def test_kilometres_order_services_within_a_proximity_rank_and_are_shown(aude, api):
+    body = api("/api/v1/directory/services", q="csapa", near="11203").get_json()
+    found = [(i["name"], i["proximity"], i["distance_km"]) for i in body["items"]]
+    assert [(name, proximity) for name, proximity, _ in found] == [
+        ("CSAPA — antenne de Lézignan-Corbières", "même commune"),
+        ("CSAPA de Narbonne", "même arrondissement"),
+        # same département both: Carcassonne is nearer, though Limoux sorts first by name
+        ("CSAPA de Carcassonne", "même département"),
+        ("CSAPA — antenne de Limoux", "même département")]
+    kilometres = [km for _, _, km in found]
+    assert kilometres[0] == 0.0 and 18 < kilometres[1] < 22
+    assert 30 < kilometres[2] < 36 and 45 < kilometres[3] < 50
+
+
+def test_a_service_without_coordinates_has_no_distance_and_comes_after_the_known_ones(
+        aude, api):
+    body = api("/api/v1/directory/services", near="11203", category="csapa,general_hospital",
+               per_page="100").get_json()
+    ranks = {}
+    for item in body["items"]:
+        ranks.setdefault(item["proximity"], []).append(item["distance_km"])
+    assert any(km is None for kms in ranks.values() for km in kms)  # SAE hospitals
+    for kms in ranks.values():
+        known = [km for km in kms if km is not None]
+        assert kms[:len(known)] == sorted(known)  # the unknown ones last in their rank
+    assert api("/api/v1/directory/services", q="csapa").get_json()["items"][0][
+        "distance_km"] is None  # no origin, no distance
+
+
+def test_a_radius_keeps_the_services_that_close_and_those_of_the_commune(aude, api):
+    assert names(api("/api/v1/directory/services", q="csapa", near="11203",
+                     radius_km="25")) == ["CSAPA — antenne de Lézignan-Corbières",
+                                          "CSAPA de Narbonne"]
+    assert names(api("/api/v1/directory/services", q="csapa", near="11203",
+                     radius_km="0")) == ["CSAPA — antenne de Lézignan-Corbières"]
+    assert len(names(api("/api/v1/directory/services", q="csapa", near="11203",
+                         radius_km="40,5"))) == 3
+    # the hospitals have no coordinates: not known to be within 1000 km, left out, but
+    # for Lézignan's own (same commune)
+    everything = api("/api/v1/directory/services", near="11203", radius_km="1000",
+                     per_page="100").get_json()["items"]
+    unknown = [i for i in everything if i["distance_km"] is None]
+    assert len(everything) - len(unknown) == 10  # the demo services
+    assert unknown and all(i["commune_insee"] == "11203" for i in unknown)
+
+
+def test_the_page_shows_kilometres_and_names_a_bad_radius(aude, client, auth, personas):
+    auth.login("alice@dac11.test")
+    page = client.get("/annuaire/?q=csapa&near=11203&radius_km=25").get_data(as_text=True)
+    assert "Distance" in page and "km" in page and "Limoux" not in page
+    bad = client.get("/annuaire/?q=csapa&radius_km=25")
+    assert bad.status_code == 422
+    assert "Rayon (km) :" in bad.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(("q", "expected"), [
     ("csapa narbonne", ["CSAPA de Narbonne"]),
     ("CSAPA Lézignan", ["CSAPA — antenne de Lézignan-Corbières"]),
@@ -80,6 +137,12 @@ def test_which_cmp_serves_this_commune(aude, api):
     ({"category": "bakery"}, "category"), ({"near": "12"}, "near"),
     ({"per_page": "1000"}, "per_page"), ({"dual_diagnosis": "peut-être"}, "dual_diagnosis"),
     ({"level": "9"}, "level"), ({"near": "75056"}, "near"),
+    ({"radius_km": "20"}, "radius_km"), ({"near": "11203", "radius_km": "-5"}, "radius_km"),
+    ({"near": "11203", "radius_km": "1001"}, "radius_km"),
+    ({"near": "11203", "radius_km": "loin"}, "radius_km"),
+    ({"near": "11203", "radius_km": "nan"}, "radius_km"),
+    # Airoux has no geolocated service: its distance to anything is unknown
+    ({"near": "11002", "radius_km": "20"}, "radius_km"),
 ])
 def test_bad_search_parameters_are_422_naming_them(aude, api, params, field):
     response = api("/api/v1/directory/services", **params)
@@ -159,7 +222,9 @@ def test_a_user_reports_outdated_information_and_an_admin_fixes_it(aude, app, cl
     fixed = aude.get(DirectoryService, csapa.id)
     assert fixed.phones[0]["number"] == "04 68 11 22 33" and fixed.waiting_days == 12
     history = admin.get(edit).get_data(as_text=True)
-    assert "phones" in history and "waiting_days" in history
+    assert "Téléphone : « 04 68 00 00 03 » → « 04 68 11 22 33 »" in history
+    assert "Délai d&#39;attente : « 10 » → « 12 »" in history
+    assert "Accueille de nouvelles personnes : « oui »" not in history  # unchanged: no entry
 
 
 @pytest.mark.parametrize(("q", "expected"), [
@@ -210,3 +275,40 @@ def test_the_admin_edit_refuses_malformed_contacts(aude, client, auth, personas)
     assert response.status_code == 422
     for label in ("Code postal", "E-mail", "Site", "Accueille de nouvelles personnes"):
         assert label in page
+
+
+def test_the_scheduler_flags_entries_not_verified_for_a_year_once(aude, app, settings,
+                                                                   personas):
+    from datetime import UTC, datetime
+
+    from coordination.services import jobs
+    from directory.models import CurationTask
+    from tests.conftest import Auth
+
+    job = next(j for j in jobs.JOBS if j.name == "directory_freshness")
+    now = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    # a user already reported the CH of Carcassonne: no second open task for it
+    hospital = aude.scalar(select(DirectoryService).where(
+        DirectoryService.finess == "110000023"))
+    aude.add(CurationTask(service_id=hospital.id, note="Le standard a changé"))
+    aude.commit()
+    result = jobs.run_job(aude, settings, job, now, force=True)
+    tasks = aude.scalars(select(CurationTask)).all()
+    flagged = {t.service_id for t in tasks}
+    stale = set(aude.scalars(select(DirectoryService.id).where(
+        DirectoryService.last_verified_on < date(2025, 11, 2))))
+    demo = set(aude.scalars(select(DirectoryService.id).where(DirectoryService.is_demo)))
+    assert stale and flagged == stale and not flagged & demo  # demo verified 2026-09-01
+    assert len(tasks) == len(stale)  # one task per service, the report included
+    assert result == f"{len(stale) - 1} service(s) de l'annuaire à vérifier"
+    assert jobs.run_job(aude, settings, job, now, force=True).startswith("0 service")
+    assert len(aude.scalars(select(CurationTask)).all()) == len(tasks)
+    # once handled, a service still unverified a year on is flagged again
+    note = next(t for t in tasks if t.service_id != hospital.id)
+    assert "dernière vérification le 31/12/2023" in note.note
+    admin = app.test_client()
+    Auth(admin).login(personas["admin"].email)
+    assert "Vérification annuelle" in admin.get("/annuaire/signalements").get_data(
+        as_text=True)
+    services.resolve_task(aude, note.id, personas["admin"].id)
+    assert jobs.run_job(aude, settings, job, now, force=True).startswith("1 service")

@@ -40,7 +40,7 @@ def test_a_valid_iso_8859_1_extraction_is_imported_with_coordinates(communes):
     from directory.services import parse_query, search
 
     found = search(communes, parse_query({"q": "aria carcassonne"}))
-    assert [s.finess for s, _ in found.items] == ["110009999"]
+    assert [hit.service.finess for hit in found.items] == ["110009999"]
 
 
 def test_reimporting_updates_and_never_duplicates(communes):
@@ -103,6 +103,10 @@ def test_the_cli_reports_lines_and_exits_1_in_all_or_nothing_mode(fresh_database
     good = runner.invoke(cli, ["import-directory", "finess", str(FIXTURES / "valid-aude.csv"),
                                "--departement", "11"])
     assert good.exit_code == 0 and "2 created" in good.output
+    again = runner.invoke(cli, ["import-directory", "finess", str(FIXTURES / "valid-aude.csv"),
+                                "--overwrite-edits"])
+    assert again.exit_code == 0 and "2 updated" in again.output
+    assert "0 hand correction(s) overwritten" in again.output
     unknown = runner.invoke(cli, ["import-directory", "finess", "x.csv", "--category", "999"])
     assert unknown.exit_code == 2 and "999" in unknown.output
 
@@ -154,6 +158,56 @@ def test_sectorisation_attaches_communes_to_their_cmp(communes, db_session):
         "CMP adultes de Carcassonne"]
 
 
+def _served(session, source_id):
+    service = session.scalar(select(DirectoryService).where(
+        DirectoryService.source_id == source_id))
+    session.refresh(service)
+    return sorted(link.commune_insee for link in service.served)
+
+
+def test_a_sectors_reimport_detaches_the_communes_the_file_no_longer_lists(communes,
+                                                                          db_session):
+    from directory.imports import import_sectors
+
+    reference.load_demo_services(db_session)
+    narbonne = _served(db_session, "cmp-narbonne")
+    csv_text = ("commune_insee;sector;service\n11069;11G01;cmp-carcassonne\n"
+                "11001;11G01;cmp-carcassonne\n")
+    report = import_sectors(db_session, csv_text.encode())
+    assert report.written and (report.created, report.updated) == (0, 2)
+    assert _served(db_session, "cmp-carcassonne") == ["11001", "11069"]
+    assert len(report.removed) == 4 and "commune 11002 retirée du secteur de « CMP adultes " \
+        "de Carcassonne » (11G01)" in report.removed[0]
+    assert _served(db_session, "cmp-narbonne") == narbonne  # sector 11G03 not in the file
+    again = import_sectors(db_session, csv_text.encode())
+    assert again.removed == [] and again.updated == 2
+
+
+def test_a_cmp_moved_to_another_sector_keeps_only_what_the_file_gives_it(communes,
+                                                                         db_session):
+    from directory.imports import import_sectors
+
+    reference.load_demo_services(db_session)
+    report = import_sectors(db_session, b"commune_insee;sector;service\n"
+                                        b"11203;11G04;cmp-narbonne\n")
+    assert _served(db_session, "cmp-narbonne") == ["11203"]
+    assert len(report.removed) == 3
+
+
+def test_skipping_a_rejected_line_keeps_that_communes_link(communes, db_session):
+    from directory.imports import import_sectors
+
+    reference.load_demo_services(db_session)
+    csv_text = ("commune_insee;sector;service\n11069;11G01;cmp-carcasonne\n"  # typo: rejected
+                "11001;11G01;cmp-carcassonne\n")
+    report = import_sectors(db_session, csv_text.encode(), skip_invalid=True)
+    assert [line for line, _ in report.rejected] == [2]
+    assert _served(db_session, "cmp-carcassonne") == ["11001", "11069"]
+    dry = import_sectors(db_session, b"commune_insee;sector;service\n"
+                                     b"11001;11G01;cmp-carcassonne\n", dry_run=True)
+    assert dry.removed and _served(db_session, "cmp-carcassonne") == ["11001", "11069"]
+
+
 def _valid_lines():
     return (FIXTURES / "valid-aude.csv").read_bytes().decode("iso-8859-1").splitlines()
 
@@ -190,6 +244,92 @@ def test_a_hospital_loaded_from_sae_is_updated_not_duplicated(communes):
     same = communes.scalars(select(DirectoryService).where(
         DirectoryService.finess == "110000023")).all()
     assert len(same) == 1
+    # what FINESS does not carry stays: the SAE category, the care modalities
+    assert same[0].extra["sae_category"] == "355" and same[0].extra["finess_ej"] == "110009996"
+    assert same[0].modalities == ["residential", "ambulatory"]
+
+
+def _edit_by_hand(session, finess, **fields):
+    from datetime import date
+
+    from directory.services import edit_service
+
+    service = session.scalar(select(DirectoryService).where(DirectoryService.finess == finess))
+    edit_service(session, service, fields, date(2026, 10, 1))
+    return service
+
+
+def test_a_reimport_keeps_an_admins_correction_and_reports_the_disagreement(communes):
+    raw = (FIXTURES / "valid-aude.csv").read_bytes()
+    import_finess(communes, raw)
+    service = _edit_by_hand(communes, "110009999", name="CSAPA ARIA — Carcassonne centre",
+                            opening_hours="Lundi au vendredi 9h–17h")
+    changed = raw.replace(b"0468000010", b"0468000099")  # FINESS changes the phone only
+    report = import_finess(communes, changed)
+    communes.expire_all()
+    assert service.name == "CSAPA ARIA — Carcassonne centre"  # kept
+    assert service.phones[0]["number"] == "0468000099"  # not corrected by hand: updated
+    assert service.opening_hours == "Lundi au vendredi 9h–17h"
+    assert service.name_key == "csapa aria carcassonne centre"
+    assert service.last_verified_on.isoformat() == "2026-10-01"  # the admin's, more recent
+    [(line, message)] = report.conflicts
+    assert line == 2 and "110009999" in message and "corrigé à la main, gardé" in message
+    assert "« CSAPA ARIA Aude - Carcassonne »" in message
+    # the same value in the file and by hand is no disagreement
+    _edit_by_hand(communes, "110009997", address="2 AV DE LA GARE")
+    assert import_finess(communes, changed).conflicts == [(2, message)]
+
+
+def test_overwrite_edits_replaces_the_correction_and_says_so_in_the_history(communes):
+    from directory.curation import history
+
+    raw = (FIXTURES / "valid-aude.csv").read_bytes()
+    import_finess(communes, raw)
+    service = _edit_by_hand(communes, "110009999", name="CSAPA ARIA — Carcassonne centre")
+    report = import_finess(communes, raw, overwrite_edits=True)
+    communes.expire_all()
+    assert service.name == "CSAPA ARIA Aude - Carcassonne"
+    assert "remplacée par le fichier" in report.conflicts[0][1]
+    latest = history(communes, service.id)[0]
+    assert (latest.field, latest.origin, latest.old_value, latest.new_value) == (
+        "name", "finess", "CSAPA ARIA — Carcassonne centre", "CSAPA ARIA Aude - Carcassonne")
+    # the file's value is no longer a hand correction: the next import has nothing to say
+    assert import_finess(communes, raw).conflicts == []
+
+
+def test_a_dry_run_reports_the_disagreements_without_writing(communes):
+    raw = (FIXTURES / "valid-aude.csv").read_bytes()
+    import_finess(communes, raw)
+    service = _edit_by_hand(communes, "110009999", name="Corrigé")
+    report = import_finess(communes, raw, dry_run=True, overwrite_edits=True)
+    communes.expire_all()
+    assert report.conflicts and service.name == "Corrigé"
+
+
+def test_an_hsds_reimport_keeps_corrections_too(communes, db_session):
+    import json
+    from datetime import date
+
+    from directory.hsds import export
+    from directory.imports import import_hsds
+    from directory.services import edit_service
+
+    reference.load_demo_services(db_session)
+    exported = [s for s in export(db_session) if s["name"] == "CSAPA de Narbonne"]
+    import_hsds(db_session, json.dumps(exported).encode(), category="csapa")
+    imported = db_session.scalar(select(DirectoryService).where(
+        DirectoryService.source == "hsds"))
+    edit_service(db_session, imported, {"email": "accueil@csapa11.test"}, date(2026, 10, 1))
+    exported[0]["email"] = "ancien@csapa11.test"
+    report = import_hsds(db_session, json.dumps(exported).encode(), category="csapa")
+    assert imported.email == "accueil@csapa11.test"
+    assert report.conflicts and report.conflicts[0][0] == 1
+    # reloading the reference data keeps a correction of a demo service as well
+    demo = db_session.scalar(select(DirectoryService).where(
+        DirectoryService.source_id == "csapa-narbonne"))
+    edit_service(db_session, demo, {"name": "CSAPA du Narbonnais"}, date(2026, 10, 1))
+    reference.load_demo_services(db_session)
+    assert demo.name == "CSAPA du Narbonnais"
 
 
 def test_hsds_items_of_the_wrong_shape_are_reported_not_a_crash(communes):

@@ -177,7 +177,14 @@ def _paths() -> dict[tuple[str, str], dict[str, Any]]:
                     query("commune", "Code INSEE de la commune du service."),
                     query("sector_of", "Services du secteur psychiatrique de cette commune "
                           "(code INSEE)."),
-                    query("near", "Trier par proximité de cette commune (code INSEE)."),
+                    query("near", "Trier par proximité de cette commune (code INSEE) : même "
+                          "commune, même EPCI, même arrondissement, même département, puis "
+                          "kilomètres quand les deux côtés ont des coordonnées."),
+                    query("radius_km", "Seulement les services à au plus tant de km de la "
+                          "commune `near` (obligatoire avec ce paramètre) ; les services "
+                          "sans coordonnées sont exclus, sauf ceux de la commune. 422 si la "
+                          "distance depuis cette commune est inconnue.",
+                          {"type": "number", "minimum": 0, "maximum": 1000}),
                     query("level", "Niveau de recours (1 à 3).",
                           {"type": "integer", "minimum": 1, "maximum": 3}),
                     query("dual_diagnosis", "Accepte le double diagnostic.", FLAG),

@@ -327,7 +327,10 @@ DIRECTORY_SERVICE = obj({
     "waiting": obj({"days": N_INTEGER, "reported_on": N_DATE}),
     "languages": {"type": ["array", "null"]}, "accessibility": {"type": ["string", "null"]},
     "source": STRING, "is_demo": BOOLEAN, "last_verified_on": N_DATE,
-    "proximity": {"type": "string", "description": "Avec `near` seulement."},
+    "proximity": {"type": "string", "description": "Recherche avec `near` seulement."},
+    "distance_km": {"type": ["number", "null"],
+                    "description": "Recherche seulement : distance à la commune `near` en "
+                                   "km, null si inconnue (coordonnées manquantes)."},
 }, required=["id", "name", "category", "eligibility", "waiting"])
 
 FHIR_BUNDLE = obj({"resourceType": {"const": "Bundle"}, "type": {"const": "collection"},
