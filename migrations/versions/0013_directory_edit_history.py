@@ -1,7 +1,7 @@
 """directory: edit history with old and new values per field; communes of services indexed
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-22 20:11:36.099001
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 import coordination.db
 
 
-revision = '0011'
-down_revision = '0010'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
