@@ -123,9 +123,12 @@ def callback_reminders(session: Session, settings: Settings, now: datetime) -> s
 def review_reminders(session: Session, settings: Settings, now: datetime) -> str:
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     sent = 0
+    # Reviews fallen due in the last week, as for callbacks: older ones were signalled when
+    # due (and stay on the dashboard); a first run on years of history sends no flood.
     for situation in session.scalars(select(Situation).where(
-            Situation.next_review_on <= today, Situation.state != "closed",
-            Situation.referent_user_id.is_not(None))):
+            Situation.next_review_on <= today,
+            Situation.next_review_on > today - CATCH_UP,
+            Situation.state != "closed", Situation.referent_user_id.is_not(None))):
         referent = session.get(User, situation.referent_user_id)
         sent += len(notifications.notify(
             session, [referent] if referent else [], "review_due",

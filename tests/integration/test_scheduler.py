@@ -183,3 +183,20 @@ def test_overdue_and_blocked_actions_raise_rupture_candidates_once(db_session, s
     ruptures.raise_candidates(db_session, date(2026, 11, 30))
     ruptures.raise_candidates(db_session, date(2026, 12, 1))
     assert rules() == ["action_refused", "overdue_action"]
+
+
+def test_review_reminders_cover_the_last_week_not_years_of_history(db_session, settings,
+                                                                  personas):
+    coordinator = personas["coordinator"]
+    for name, due in (("RECENTE", NOW.date() - timedelta(days=2)),
+                      ("ANCIENNE", NOW.date() - timedelta(days=200))):
+        person = persons.create_person(db_session, coordinator, {
+            "birth_name": name, "birth_first_names": "Anne", "sex": "F",
+            "birth_date": "1980-05-0" + ("1" if name == "RECENTE" else "9")})
+        situation = situations.open_situation(db_session, coordinator, person.id)
+        situation.next_review_on = due
+        db_session.commit()
+    run_all(db_session, settings, NOW)
+    reminders = list(db_session.scalars(select(Notification).where(
+        Notification.kind == "review_due")))
+    assert len(reminders) == 1
