@@ -44,12 +44,12 @@ PARTNER_TYPES = (OrganisationType.CMP_USSAP, OrganisationType.CSAPA, Organisatio
 # The raw equivalent of the service's group-by: same joins, same filters, same keys.
 RAW_GROUP_BY = {
     "sqlite": "SELECT r.type, c.departement, CAST(strftime('%Y', r.occurred_on) AS INTEGER), "
-              "CAST(strftime('%m', r.occurred_on) AS INTEGER), count(*) FROM ruptures r "
-              "LEFT JOIN communes c ON c.insee = r.commune_insee "
+              "(CAST(strftime('%m', r.occurred_on) AS INTEGER) + 2) / 3, count(*) "
+              "FROM ruptures r LEFT JOIN communes c ON c.insee = r.commune_insee "
               "WHERE r.occurred_on >= :start AND r.occurred_on <= :end GROUP BY 1, 2, 3, 4",
-    "postgresql": "SELECT r.type, c.departement, extract(year FROM r.occurred_on), "
-                  "extract(month FROM r.occurred_on), count(*) FROM ruptures r "
-                  "LEFT JOIN communes c ON c.insee = r.commune_insee "
+    "postgresql": "SELECT r.type, c.departement, CAST(extract(year FROM r.occurred_on) AS "
+                  "INTEGER), (CAST(extract(month FROM r.occurred_on) AS INTEGER) + 2) / 3, "
+                  "count(*) FROM ruptures r LEFT JOIN communes c ON c.insee = r.commune_insee "
                   "WHERE r.occurred_on >= :start AND r.occurred_on <= :end "
                   "GROUP BY 1, 2, 3, 4",
 }

@@ -18,7 +18,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from time import monotonic
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import case, extract, func, literal_column, select
+from sqlalchemy import Integer, case, extract, func, literal_column, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from coordination.domain.accounts import OrganisationType
@@ -313,22 +314,26 @@ def grouped_counts(session: Session, query: ObservatoryQuery,
            "territory": _territory_column(query.territory_level)}
     columns = [raw[d].label(d) for d in query.group_by if d in raw]
     if {"month", "quarter"} & set(query.group_by):
-        columns += [extract("year", Rupture.occurred_on).label("year"),
-                    extract("month", Rupture.occurred_on).label("month_number")]
+        month = sql_cast(extract("month", Rupture.occurred_on), Integer)
+        # Quarters are folded in SQL (a third of the rows to fetch) unless months are asked.
+        columns += [sql_cast(extract("year", Rupture.occurred_on), Integer).label("year"),
+                    (month if "month" in query.group_by else (month + 2) // 3)
+                    .label("period")]
     statement = _scoped(select(*columns, func.count().label("n")), query)
     if columns:
         statement = statement.group_by(*[c.name for c in columns])
+    positions = {c.name: i for i, c in enumerate(columns)}
     cells: dict[tuple[str, ...], int] = {}
-    for row in session.execute(statement).mappings():
+    for row in session.execute(statement).all():
         key = []
         for dimension in query.group_by:
             if dimension == "month":
-                key.append(f"{int(row['year']):04d}-{int(row['month_number']):02d}")
+                key.append(f"{row[positions['year']]:04d}-{row[positions['period']]:02d}")
             elif dimension == "quarter":
-                key.append(f"{int(row['year']):04d}-T{(int(row['month_number']) + 2) // 3}")
+                key.append(f"{row[positions['year']]:04d}-T{row[positions['period']]}")
             else:
-                key.append(row[dimension] or UNKNOWN)
-        cells[tuple(key)] = cells.get(tuple(key), 0) + row["n"]
+                key.append(row[positions[dimension]] or UNKNOWN)
+        cells[tuple(key)] = cells.get(tuple(key), 0) + row[-1]
     published = suppress_small_counts(
         [{**dict(zip(query.group_by, key, strict=True)), "count": n}
          for key, n in cells.items()], query.group_by, threshold)

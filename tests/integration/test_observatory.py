@@ -276,3 +276,16 @@ def test_figures_are_reused_for_the_cache_time_then_counted_again(monkeypatch):
         observatory.remembered(("q",), 300, lambda: counted.append(1) or len(counted))
     assert len(counted) == 2  # the second question was answered from memory
     assert observatory.remembered(("q",), 0, lambda: "fresh") == "fresh"
+
+
+def test_months_and_quarters_are_keyed_by_year_and_period(client, auth, history):
+    manager = auth.token("emma@dac11.test")
+    since = f"from={LAST_QUARTER_DAY.replace(day=1)}&to={TODAY}"
+    by_month = client.get(f"/api/v1/observatory/ruptures?{since}&group_by=month",
+                          headers=manager).get_json()["rows"]
+    assert [r["month"] for r in by_month] == [LAST_QUARTER_DAY.strftime("%Y-%m")]
+    by_quarter = client.get(f"/api/v1/observatory/ruptures?{since}&group_by=quarter",
+                            headers=manager).get_json()["rows"]
+    quarter = (LAST_QUARTER_DAY.month + 2) // 3
+    assert [(r["quarter"], r["count"]) for r in by_quarter] == [
+        (f"{LAST_QUARTER_DAY.year}-T{quarter}", 20)]
