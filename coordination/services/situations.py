@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
@@ -38,6 +38,7 @@ from coordination.workflows.logigramme import Outcome as LogigrammeOutcome
 from directory import services as directory_services
 
 ENGINE = WorkflowEngine(COMPLEX_CASE)
+_INSERT_TRANSITION = insert(TransitionRecord.__table__)
 INTAKE_EDITABLE = {"draft", "reopened", "to_triage", "in_assessment"}
 
 # Later modules plug their facts in: open actions (meetings/actions), open confirmed
@@ -284,9 +285,12 @@ def fire_event(session: Session, actor: User, situation: Situation, event: str, 
     situation.state = outcome.dest
     for effect in EVENT_EFFECTS:
         effect(session, situation, event, fields)
-    session.add(TransitionRecord(situation_id=situation.id, occurred_at=utcnow(), event=event,
-                                 from_state=outcome.source, to_state=outcome.dest,
-                                 reason=reason, fields=fields, user_id=actor.id))
+    # A Core INSERT in this transaction (the record is never read back from this session):
+    # no ORM object to track through the unit of work.
+    session.connection().execute(_INSERT_TRANSITION, {
+        "situation_id": situation.id, "occurred_at": utcnow(), "event": event,
+        "from_state": outcome.source, "to_state": outcome.dest, "reason": reason,
+        "fields": fields, "user_id": actor.id})
     audit.record(session, "transition", "situations", situation.id,
                  changed_fields=sorted(fields),
                  detail=f"{event}: {outcome.source} -> {outcome.dest}"
