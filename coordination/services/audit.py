@@ -138,7 +138,9 @@ def _collect_writes(session: Session, _flush_context: Any) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_writes(state: Any) -> None:
     """A bulk UPDATE/DELETE would change audited rows without passing through the flush
-    that records them: change such rows one object at a time instead."""
+    that records them: change such rows one object at a time instead. (A workflow
+    transition writes the state columns with a Core UPDATE on the connection: its own
+    "transition" entry is their audit, see `situations._write_state`.)"""
     if not (state.is_update or state.is_delete):
         return
     for mapper in state.all_mappers:
