@@ -287,8 +287,8 @@ def fire_event(session: Session, actor: User, situation: Situation, event: str, 
     _write_state(session, situation, changes)
     for effect in EVENT_EFFECTS:
         effect(session, situation, event, fields)
-    # A Core INSERT in this transaction (the record is never read back from this session):
-    # no ORM object to track through the unit of work.
+    # A Core INSERT in this transaction: no ORM object to track through the unit of work
+    # (the situation's `history` is reloaded from the database when next read).
     session.connection().execute(_INSERT_TRANSITION, {
         "situation_id": situation.id, "occurred_at": utcnow(), "event": event,
         "from_state": outcome.source, "to_state": outcome.dest, "reason": reason,
