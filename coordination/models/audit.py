@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -28,20 +29,30 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     def chained_content(self) -> dict[str, Any]:
-        """What the hash covers: every column except `id` (assigned by the database
-        after hashing) and `hash` itself. `prev_hash` keeps entries in order."""
-        return {
-            "occurred_at": self.occurred_at.isoformat(),
-            "actor_user_id": self.actor_user_id,
-            "actor_label": self.actor_label,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "changed_fields": list(self.changed_fields or []),
-            "detail": self.detail,
-            "remote_addr": self.remote_addr,
-            "prev_hash": self.prev_hash,
-        }
+        return chained_content({name: getattr(self, name) for name in CHAINED_COLUMNS})
+
+
+# What the hash covers: every column except `id` (assigned by the database after hashing)
+# and `hash` itself. `prev_hash` keeps entries in order.
+CHAINED_COLUMNS = ("occurred_at", "actor_user_id", "actor_label", "action", "object_type",
+                   "object_id", "changed_fields", "detail", "remote_addr", "prev_hash")
+
+
+def chained_content(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The hashed content of an entry given as its column values: the audit hook hashes
+    the row it is about to insert without building an ORM object for it."""
+    return {
+        "occurred_at": row["occurred_at"].isoformat(),
+        "actor_user_id": row["actor_user_id"],
+        "actor_label": row["actor_label"],
+        "action": row["action"],
+        "object_type": row["object_type"],
+        "object_id": row["object_id"],
+        "changed_fields": list(row["changed_fields"] or []),
+        "detail": row["detail"],
+        "remote_addr": row["remote_addr"],
+        "prev_hash": row["prev_hash"],
+    }
 
 
 class AuditTombstone(Base):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, select
 from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
@@ -51,9 +51,14 @@ def notice_reference(action: Action) -> str:
     return f"{kind} (action n° {action.id}, situation n° {action.situation_id})"
 
 
+# Built once: the guard of every closing asks it (building the statement cost more than
+# running it on the index).
+_COUNT_OPEN = select(func.count()).select_from(Action).where(
+    Action.situation_id == bindparam("situation_id"), Action.state.in_(OPEN_STATES))
+
+
 def _open_actions(session: Session, situation: Situation) -> int:
-    return session.scalar(select(func.count()).select_from(Action).where(
-        Action.situation_id == situation.id, Action.state.in_(OPEN_STATES))) or 0
+    return session.scalar(_COUNT_OPEN, {"situation_id": situation.id}) or 0
 
 
 def _cancel_on_close(session: Session, situation: Situation, event: str,

@@ -16,15 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, select, text
+from sqlalchemy import Connection, delete, event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
 from coordination.models import AuditEvent, AuditTombstone
+from coordination.models.audit import chained_content
 
 GENESIS_HASH = "0" * 64
-_AUDIT_COLUMNS = ("occurred_at", "actor_user_id", "actor_label", "action", "object_type",
-                  "object_id", "changed_fields", "detail", "remote_addr", "prev_hash", "hash")
 # Arbitrary constant naming the PostgreSQL advisory lock that serialises chain appends.
 _PG_CHAIN_LOCK = 0x4A5D17
 _PENDING = "audit_pending"
@@ -139,7 +138,9 @@ def _collect_writes(session: Session, _flush_context: Any) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_writes(state: Any) -> None:
     """A bulk UPDATE/DELETE would change audited rows without passing through the flush
-    that records them: change such rows one object at a time instead."""
+    that records them: change such rows one object at a time instead. (A workflow
+    transition writes the state columns with a Core UPDATE on the connection: its own
+    "transition" entry is their audit, see `situations._write_state`.)"""
     if not (state.is_update or state.is_delete):
         return
     for mapper in state.all_mappers:
@@ -156,20 +157,20 @@ def _write_pending(session: Session) -> None:
     if not pending:
         return
     actor = get_actor(session) or AuditActor(user_id=None, label="unknown")
-    previous = _lock_and_read_head(session)
+    # Core statements on the session's connection, in the committing transaction: no
+    # ORM object per entry and no second pass of the unit of work.
+    connection = session.connection()
+    previous = _lock_and_read_head(connection)
     rows = []
     for item in pending:
-        entry = AuditEvent(
-            occurred_at=item.occurred_at, actor_user_id=actor.user_id, actor_label=actor.label,
-            action=item.action, object_type=item.object_type, object_id=item.object_id,
-            changed_fields=item.changed_fields, detail=item.detail,
-            remote_addr=actor.remote_addr, prev_hash=previous,
-        )
-        entry.hash = chain_hash(entry)
-        previous = entry.hash
-        rows.append({column: getattr(entry, column) for column in _AUDIT_COLUMNS})
-    # A Core INSERT in the committing transaction: no second pass of the unit of work.
-    session.execute(insert(AuditEvent), rows)
+        row = {"occurred_at": item.occurred_at, "actor_user_id": actor.user_id,
+               "actor_label": actor.label, "action": item.action,
+               "object_type": item.object_type, "object_id": item.object_id,
+               "changed_fields": item.changed_fields, "detail": item.detail,
+               "remote_addr": actor.remote_addr, "prev_hash": previous}
+        row["hash"] = previous = _hash(chained_content(row))
+        rows.append(row)
+    connection.execute(_INSERT_ENTRY, rows[0] if len(rows) == 1 else rows)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -177,18 +178,28 @@ def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _lock_and_read_head(session: Session) -> str:
-    if session.get_bind().dialect.name == "postgresql":
+_AUDIT_TABLE = AuditEvent.__table__
+_INSERT_ENTRY = insert(_AUDIT_TABLE)
+_READ_HEAD = select(_AUDIT_TABLE.c.hash).order_by(_AUDIT_TABLE.c.id.desc()).limit(1)
+_LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_PG_CHAIN_LOCK)
+
+
+def _lock_and_read_head(connection: Connection) -> str:
+    """The hash of the last entry, read in this transaction (never remembered from an
+    earlier one: another process may have appended since)."""
+    if connection.dialect.name == "postgresql":
         # Held until commit: concurrent transactions append one after the other, so the
         # chain never forks. (SQLite transactions begin IMMEDIATE: already serialised.)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
-    head = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    return head or GENESIS_HASH
+        connection.execute(_LOCK_CHAIN)
+    return connection.scalar(_READ_HEAD) or GENESIS_HASH
 
 
 def chain_hash(entry: AuditEvent) -> str:
-    canonical = json.dumps(entry.chained_content(), sort_keys=True, ensure_ascii=False,
-                           separators=(",", ":"))
+    return _hash(entry.chained_content())
+
+
+def _hash(content: dict[str, Any]) -> str:
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

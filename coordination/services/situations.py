@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from coordination.db import utcnow
 from coordination.domain.errors import (
@@ -38,6 +40,7 @@ from coordination.workflows.logigramme import Outcome as LogigrammeOutcome
 from directory import services as directory_services
 
 ENGINE = WorkflowEngine(COMPLEX_CASE)
+_INSERT_TRANSITION = insert(TransitionRecord.__table__)
 INTAKE_EDITABLE = {"draft", "reopened", "to_triage", "in_assessment"}
 
 # Later modules plug their facts in: open actions (meetings/actions), open confirmed
@@ -301,21 +304,24 @@ def fire_event(session: Session, actor: User, situation: Situation, event: str, 
     allowed_fields = {name for t in COMPLEX_CASE.transitions if t.event == event
                       for name in t.required_fields} | {"cancel_open_actions", "triage_outcome"}
     fields = {k: v for k, v in (fields or {}).items() if k in allowed_fields}
+    changes: dict[str, Any] = {"state": outcome.dest}
     if event == "declare_rupture":
-        situation.state_before_rupture = outcome.source
+        changes["state_before_rupture"] = outcome.source
     elif event == "resolve_rupture":
-        situation.state_before_rupture = None
+        changes["state_before_rupture"] = None
     elif event == "close":
-        situation.closure_reason = fields["closure_reason"]
-        situation.closed_at = utcnow()
+        changes.update(closure_reason=fields["closure_reason"], closed_at=utcnow())
     elif event == "reopen":
-        situation.closure_reason, situation.closed_at = None, None
-    situation.state = outcome.dest
+        changes.update(closure_reason=None, closed_at=None)
+    _write_state(session, situation, changes)
     for effect in EVENT_EFFECTS:
         effect(session, situation, event, fields)
-    session.add(TransitionRecord(situation_id=situation.id, occurred_at=utcnow(), event=event,
-                                 from_state=outcome.source, to_state=outcome.dest,
-                                 reason=reason, fields=fields, user_id=actor.id))
+    # A Core INSERT in this transaction: no ORM object to track through the unit of work
+    # (the situation's `history` is reloaded from the database when next read).
+    session.connection().execute(_INSERT_TRANSITION, {
+        "situation_id": situation.id, "occurred_at": utcnow(), "event": event,
+        "from_state": outcome.source, "to_state": outcome.dest, "reason": reason,
+        "fields": fields, "user_id": actor.id})
     audit.record(session, "transition", "situations", situation.id,
                  changed_fields=sorted(fields),
                  detail=f"{event}: {outcome.source} -> {outcome.dest}"
@@ -324,6 +330,29 @@ def fire_event(session: Session, actor: User, situation: Situation, event: str, 
         session.commit()
         _reload_collections(session, situation)
     return situation
+
+
+_SITUATIONS = Situation.__table__
+_UPDATE_STATE = update(_SITUATIONS).where(_SITUATIONS.c.id == bindparam("expected_id"),
+                                          _SITUATIONS.c.version == bindparam("expected_version"))
+
+
+def _write_state(session: Session, situation: Situation, changes: dict[str, Any]) -> None:
+    """The state change as one conditional UPDATE, checked as the mapper checks its
+    `version_id_col`: `WHERE version =` the version this request read, and no row matched
+    means someone changed the situation first (StaleDataError, answered 409). These columns
+    are audited by the transition entry (`Situation.__audit_ignore__`), which is why the
+    unit of work and its audit pass are not needed for them."""
+    session.flush()  # other pending changes of the situation first, with their own check
+    version = situation.version
+    values = {**changes, "updated_at": utcnow(), "version": version + 1}
+    matched = session.connection().execute(_UPDATE_STATE, {
+        **values, "expected_id": situation.id, "expected_version": version}).rowcount
+    if matched != 1:
+        raise StaleDataError(f"UPDATE statement on table 'situations' expected to update 1 "
+                             f"row(s); {matched} were matched.")
+    for name, value in values.items():
+        set_committed_value(situation, name, value)
 
 
 def _reload_collections(session: Session, situation: Situation) -> None:

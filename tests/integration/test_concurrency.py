@@ -10,7 +10,7 @@ from coordination.db import make_engine, make_session_factory
 from coordination.domain.accounts import OrganisationType, Role
 from coordination.domain.errors import AuthenticationFailed
 from coordination.migrate import upgrade_to_head
-from coordination.models import LoginThrottle
+from coordination.models import AuditEvent, LoginThrottle
 from coordination.services import accounts, audit
 from coordination.services.accounts import _digest
 from tests.conftest import PASSWORD
@@ -106,6 +106,39 @@ def test_two_coordinators_firing_on_the_same_situation_one_wins_the_other_confli
         closes = session.scalars(select(TransitionRecord).where(
             TransitionRecord.situation_id == situation_id, TransitionRecord.event == "close"))
         assert len(list(closes)) == 1
+        # the refused write left no audit entry either, and the chain is whole
+        entries = session.scalars(select(AuditEvent.detail).where(
+            AuditEvent.action == "transition", AuditEvent.object_id == str(situation_id)))
+        assert [d for d in entries if d.startswith("close:")] == ["close: draft -> closed"]
+        assert audit.verify_chain(session).broken is None
+
+
+def test_each_transition_moves_the_version_by_one_and_leaves_nothing_to_flush(shared_db):
+    """The state is written by a conditional UPDATE: the object returned holds what the
+    database holds, and the next transition checks against that version."""
+    from coordination.models import Situation, User
+    from coordination.services import persons, situations
+
+    with shared_db() as session:
+        audit.set_actor(session, audit.AuditActor(None, "test"))
+        alice = session.scalar(select(User))
+        person = persons.create_person(session, alice, {
+            "birth_name": "Roux", "birth_first_names": "Léa", "birth_date": "1990-02-03",
+            "sex": "F"})
+        situation = situations.open_situation(session, alice, person.id)
+        situations.fire_event(session, alice, situation, "close",
+                              fields={"closure_reason": "declined"})
+        assert not session.dirty and situation.version == 2
+        situations.fire_event(session, alice, situation, "reopen", reason="nouvelle demande",
+                              expected_version=2)
+        assert (situation.state, situation.closure_reason, situation.version) == (
+            "reopened", None, 3)
+        situation_id = situation.id
+    with shared_db() as session:
+        stored = session.get(Situation, situation_id)
+        assert (stored.state, stored.closure_reason, stored.closed_at, stored.version) == (
+            "reopened", None, None, 3)
+        assert [r.event for r in stored.history] == ["open", "close", "reopen"]
 
 
 def test_a_stale_write_through_the_api_answers_409(app, client, auth, personas):
