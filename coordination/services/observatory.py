@@ -15,6 +15,7 @@ import statistics
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from functools import cache
 from time import monotonic
 from typing import Any, TypeVar, cast
 
@@ -185,6 +186,7 @@ def _labeller(session: Session, query: ObservatoryQuery,
             select(Commune.epci_siren, func.max(Commune.epci_name))
             .where(Commune.epci_siren.in_(codes)).group_by(Commune.epci_siren)).all() if v}
 
+    @cache  # a table repeats each code on many rows
     def label(dimension: str, code: str) -> str:
         if dimension in ("month", "quarter"):
             return period_label(dimension, code)
