@@ -384,19 +384,19 @@ def observatory_report_pdf(figures: Any, organisation_name: str,
 
 # --- situation synthesis -------------------------------------------------------------------------
 
-def situation_synthesis_pdf(situation: Any, actions: list[Any], discussions: list[Any],
-                            ruptures: list[Any], labels: dict[str, dict[str, str]],
-                            zone: Any) -> bytes:
+def situation_synthesis_pdf(situation: Any, answers: dict[str, Any], actions: list[Any],
+                            discussions: list[Any], ruptures: list[Any],
+                            labels: dict[str, dict[str, str]], zone: Any) -> bytes:
     """One situation on two pages for a partner meeting or a hand-over: who, where it
     stands, why (request, domains, triage), who does what (actions), what was decided
     (meetings), where the pathway broke (ruptures), and the recent history. `labels` holds
     French labels by kind ("state", "action_state", "action_type", "rupture_type",
-    "outcome")."""
+    "outcome"); `answers` are the intake answers this reader may see
+    (situations.readable_intake)."""
     buffer = BytesIO()
     person = situation.person
     width = A4[0] - 36 * mm
     say = lambda kind, code: labels.get(kind, {}).get(code, code)  # noqa: E731
-    answers = situation.intake_answers
     story: list[Any] = [
         Paragraph(f"Synthèse — situation n° {situation.id}", _STYLES["Title"]),
         _table([[_p(a), _p(b)] for a, b in [

@@ -226,7 +226,8 @@ def synthesis_pdf(situation_id: int):  # type: ignore[no-untyped-def]
         "domain": dict(domains.choices) if domains and domains.choices else {},
     }
     document = pdf.situation_synthesis_pdf(
-        situation, actions.situation_actions(db(), current_user, situation),
+        situation, situations.readable_intake(db(), current_user, situation).answers,
+        actions.situation_actions(db(), current_user, situation),
         meetings.situation_discussions(db(), situation),
         ruptures.list_for_situation(db(), current_user, situation), labels, local_zone())
     return Response(document, mimetype="application/pdf", headers={

@@ -26,6 +26,7 @@ class IntakeField:
     # Health details (psychiatric, addiction, disability, trauma, suicide risk): shown to a
     # non-health organisation only with the person's consent covering them.
     health_detail: bool = False
+    health_choices: frozenset[str] = frozenset()  # values of a multichoice that are health
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -51,16 +52,31 @@ class IntakeSchema:
 
     @property
     def health_detail_fields(self) -> frozenset[str]:
-        return frozenset(f.id for f in self.fields.values() if f.health_detail)
+        """Fields whose answer is (or may hold) a health detail: withheld whole, or, for a
+        multichoice with health values, stripped of them."""
+        return frozenset(f.id for f in self.fields.values()
+                         if f.health_detail or f.health_choices)
 
     def withhold_health_details(self, answers: Mapping[str, Any]
                                 ) -> tuple[dict[str, Any], list[str]]:
         """The answers without their health details, and the ids of the fields withheld
         (answered ones only: a reader learns that something is withheld, not what)."""
-        hidden = self.health_detail_fields
-        withheld = [name for name in answers if name in hidden
-                    and answers[name] not in (None, "", [])]
-        return {k: v for k, v in answers.items() if k not in hidden}, withheld
+        fields = self.fields
+        kept: dict[str, Any] = {}
+        withheld: list[str] = []
+        for name, value in answers.items():
+            spec = fields.get(name)
+            if spec is not None and spec.health_choices and isinstance(value, list):
+                rest = [v for v in value if v not in spec.health_choices]
+                kept[name] = rest
+                if len(rest) != len(value):
+                    withheld.append(name)
+            elif spec is not None and spec.health_detail:
+                if value not in (None, "", []):
+                    withheld.append(name)
+            else:
+                kept[name] = value
+        return kept, withheld
 
     def clean(self, answers: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
         """Answers with the right types, and per-field problems. Unknown fields and wrong
@@ -99,6 +115,8 @@ class IntakeSchema:
             prop: dict[str, Any] = {"title": spec.label, **_json_type(spec)}
             if spec.health_detail:
                 prop["x-health-detail"] = True
+            if spec.health_choices:
+                prop["x-health-detail-values"] = sorted(spec.health_choices)
             properties[spec.id] = prop
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -190,7 +208,8 @@ def parse_schema(document: Mapping[str, Any]) -> IntakeSchema:
             fields.append(IntakeField(raw["id"], raw["label"], raw["type"],
                                       bool(raw.get("required")), choices,
                                       int(raw.get("min_items", 0)),
-                                      bool(raw.get("health_detail"))))
+                                      bool(raw.get("health_detail")),
+                                      frozenset(map(str, raw.get("health_choices") or ()))))
         sections.append(IntakeSection(raw_section["id"], raw_section["label"], tuple(fields)))
     return IntakeSchema(str(document["version"]), document["title"], tuple(sections))
 

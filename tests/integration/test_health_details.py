@@ -59,11 +59,12 @@ def test_a_housing_partner_sees_the_situation_without_its_health_details(
     body = siao.get_json()
     assert siao.status_code == 200
     assert HEALTH_FIELDS.isdisjoint(body["intake"])
-    assert set(body["intake_withheld_fields"]) == HEALTH_FIELDS
+    assert set(body["intake_withheld_fields"]) == HEALTH_FIELDS | {"domains"}
     assert body["intake"]["housing_status"] == "threatened"  # what housing needs stays
+    assert body["intake"]["domains"] == ["housing"]  # the health domains are left out
     assert HEALTH_FIELDS.isdisjoint(body["triage"]["answers"])
     withheld = [s for s in body["triage"]["path"] if s.get("withheld")]
-    assert {s["field"] for s in withheld} <= HEALTH_FIELDS and withheld
+    assert {s["field"] for s in withheld} <= HEALTH_FIELDS | {"domains"} and withheld
     assert all(s["value"] is None and s["result"] is None for s in withheld)
     # The health team of the same situation, and the DAC, see everything.
     csapa = client.get(f"/api/v1/situations/{sid}",
@@ -83,6 +84,7 @@ def test_the_page_tells_the_housing_partner_what_is_withheld_without_showing_it(
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Diagnostiqué" not in html and "Alcool" not in html.replace("Alcool et", "")
+    assert "Troubles psychiques" not in html and "Addictions" not in html
     assert "ne sont pas affichées" in html
     assert "Information de santé non partagée avec votre organisation" in html
     assert "Menacé" in html  # the housing status is there
@@ -123,3 +125,22 @@ def test_the_intake_schema_marks_the_health_details(client, coordinator):
     marked = {name for name, prop in schema["properties"].items()
               if prop.get("x-health-detail")}
     assert marked >= HEALTH_FIELDS and "housing_status" not in marked
+    assert "psychiatric" in schema["properties"]["domains"]["x-health-detail-values"]
+
+
+def test_the_synthesis_pdf_follows_the_same_rule(client, auth, partnership, coordinator,
+                                                 situation, person_id):
+    from tests.conftest import pdf_text
+
+    sid, _ = _triaged_and_shared(client, coordinator, situation, partnership, person_id,
+                                 covers_health_details=False)
+    texts = {}
+    for email in ("chloe@siao.test", "bob@csapa.test"):
+        auth.login(email)
+        response = client.get(f"/situations/{sid}/synthese.pdf")
+        assert response.status_code == 200
+        texts[email] = pdf_text(response.data)
+        auth.logout()
+    assert "Logement" in texts["chloe@siao.test"]
+    assert "Troubles psychiques" not in texts["chloe@siao.test"]
+    assert "Troubles psychiques" in texts["bob@csapa.test"]

@@ -51,9 +51,12 @@ def test_the_intake_withholds_only_answered_health_details():
 
     schema = load_schema()
     answers = {"housing_status": "none", "psychiatric_disorder": "suspected",
-               "substances": [], "suicide_risk": "high"}
+               "substances": [], "suicide_risk": "high",
+               "domains": ["psychiatric", "housing", "addiction"]}
     kept, withheld = schema.withhold_health_details(answers)
-    assert kept == {"housing_status": "none"}
-    assert sorted(withheld) == ["psychiatric_disorder", "suicide_risk"]
+    assert kept == {"housing_status": "none", "domains": ["housing"]}
+    assert sorted(withheld) == ["domains", "psychiatric_disorder", "suicide_risk"]
     assert {"psychiatric_disorder", "substances", "disability", "violence_trauma",
-            "suicide_risk", "risks_notes"} == schema.health_detail_fields
+            "suicide_risk", "risks_notes", "domains"} == schema.health_detail_fields
+    assert schema.withhold_health_details({"domains": ["housing"]}) == (
+        {"domains": ["housing"]}, [])
