@@ -319,7 +319,8 @@ def grouped_counts(session: Session, query: ObservatoryQuery,
         month = sql_cast(extract("month", Rupture.occurred_on), Integer)
         # Quarters are folded in SQL (a third of the rows to fetch) unless months are asked.
         columns += [sql_cast(extract("year", Rupture.occurred_on), Integer).label("year"),
-                    (month if "month" in query.group_by else (month + 2) // 3)
+                    (month if "month" in query.group_by else
+                     (month + literal_column("2", Integer)) // literal_column("3", Integer))
                     .label("period")]
     statement = _scoped(select(*columns, func.count().label("n")), query)
     if columns:
