@@ -3,30 +3,8 @@ situation under the person's consent does not see its health details — psychia
 disorder, substances, disability, trauma, suicide risk — unless that consent covers them;
 health teams (CSAPA) see them; the page, the API and the triage path all say the same."""
 
-import pytest
 
-from tests.integration.test_persons_api import JEAN_PIERRE
 from tests.integration.test_situations_api import COMPLETE_INTAKE, event, put_intake
-
-
-@pytest.fixture
-def coordinator(auth, personas):
-    return auth.token("alice@dac11.test")
-
-
-@pytest.fixture
-def person_id(client, coordinator):
-    person = client.post("/api/v1/persons", json=JEAN_PIERRE, headers=coordinator).get_json()
-    client.post(f"/api/v1/persons/{person['id']}/consents",
-                json={"kind": "information", "method": "oral"}, headers=coordinator)
-    return person["id"]
-
-
-@pytest.fixture
-def situation(client, coordinator, person_id):
-    return client.post("/api/v1/situations", json={"person_id": person_id},
-                       headers=coordinator).get_json()
-
 
 HEALTH_FIELDS = {"psychiatric_disorder", "substances", "suicide_risk"}
 

@@ -16,28 +16,6 @@ COMPLETE_INTAKE = {
 }
 
 
-@pytest.fixture
-def coordinator(auth, personas):
-    return auth.token("alice@dac11.test")
-
-
-@pytest.fixture
-def person_id(client, coordinator):
-    person = client.post("/api/v1/persons", json=JEAN_PIERRE, headers=coordinator).get_json()
-    client.post(f"/api/v1/persons/{person['id']}/consents",
-                json={"kind": "information", "method": "oral"}, headers=coordinator)
-    return person["id"]
-
-
-@pytest.fixture
-def situation(client, coordinator, person_id):
-    response = client.post("/api/v1/situations", json={
-        "person_id": person_id, "requester": {"name": "Dr Anne Pujol", "role": "médecin"}},
-        headers=coordinator)
-    assert response.status_code == 201
-    return response.get_json()
-
-
 def put_intake(client, headers, situation_id, answers, version=None):
     extra = {"If-Match": f'"{version}"'} if version else {}
     return client.put(f"/api/v1/situations/{situation_id}/intake", json=answers,
