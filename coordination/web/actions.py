@@ -46,12 +46,18 @@ def index():  # type: ignore[no-untyped-def]
 @bp.get("/<int:action_id>")
 @allow(*CARE)
 def show(action_id: int):  # type: ignore[no-untyped-def]
-    action = actions.get_action(db(), current_user, action_id)
+    return _page(actions.get_action(db(), current_user, action_id))
+
+
+def _page(action, typed: dict[str, str] | None = None, event: str | None = None,  # type: ignore[no-untyped-def]
+          error: str | None = None, status: int = 200):
+    """The action's page; after a refusal, the form of `event` keeps what was typed."""
     return render_template(
         "actions/show.html", action=action, labels=STATE_LABELS,
         options=actions.event_options(current_user, action),
         block_reasons=list(BlockReason), outcomes=list(CompletionOutcome),
-        late=overdue(action.due_on, action.state, local_today()))
+        late=overdue(action.due_on, action.state, local_today()),
+        typed=typed or {}, typed_event=event, error=error), status
 
 
 @bp.post("/<int:action_id>/<event>")
@@ -65,18 +71,26 @@ def fire(action_id: int, event: str):  # type: ignore[no-untyped-def]
                                                             "block_reason") if form.get(k)},
                            expected_version=as_id(form.get("version")))
     except (Conflict, ValidationError) as exc:
-        flash(exc.message if isinstance(exc, Conflict) else
-              " ".join(m for ms in exc.fields.values() for m in ms), "error")
-    else:
-        flash(f"Action « {action.title} » : {STATE_LABELS[action.state].lower()}.", "success")
+        message = exc.message if isinstance(exc, Conflict) else \
+            " ".join(m for ms in exc.fields.values() for m in ms)
+        # Shown again with what was typed (a completion note can be long).
+        return _page(actions.get_action(db(), current_user, action_id),
+                     {k: form.get(k, "") for k in ("completion_note", "outcome",
+                                                     "block_reason", "reason")},
+                     event, message, 409 if isinstance(exc, Conflict) else 422)
+    flash(f"Action « {action.title} » : {STATE_LABELS[action.state].lower()}.", "success")
     return redirect(url_for("actions.show", action_id=action.id))
 
 
 @bp.post("/situation/<int:situation_id>")
 @allow(Role.COORDINATOR)
 def create(situation_id: int):  # type: ignore[no-untyped-def]
+    from coordination.web.situations import situation_page
+
     situation = situations.get_situation(db(), current_user, situation_id, detail="action")
     form = request.form
+    typed = {k: form.get(k, "") for k in ("title", "type", "assignee_organisation_id",
+                                          "due_on", "confirm")}
     try:
         action = actions.create_action(db(), current_user, situation, {
             "title": form.get("title"), "type": form.get("type"),
@@ -84,12 +98,12 @@ def create(situation_id: int):  # type: ignore[no-untyped-def]
             "due_on": form.get("due_on"), "confirm_past_due": form.get("confirm") == "1"},
             today=local_today())
     except ValidationError as exc:
-        flash("Action non créée : " + " ".join(m for ms in exc.fields.values() for m in ms),
-              "error")
+        return situation_page(situation, new_action=typed, new_action_errors=exc.fields,
+                              status=422)
     except Conflict as exc:
-        flash(exc.message, "error")
-    else:
-        flash(f"Action confiée à {action.assignee_organisation.name}.", "success")
+        return situation_page(situation, new_action=typed, new_action_refusal=exc.message,
+                              status=409)
+    flash(f"Action confiée à {action.assignee_organisation.name}.", "success")
     return redirect(url_for("situations.show", situation_id=situation.id) + "#actions-suivi")
 
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, DomainError, ValidationError, as_id, as_page
 from coordination.domain.ruptures import load_taxonomy
+from coordination.models import Situation
 from coordination.services import (
     accounts,
     actions,
@@ -76,7 +77,15 @@ def open_for_person(person_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/<int:situation_id>")
 @allow(*CARE)
 def show(situation_id: int):  # type: ignore[no-untyped-def]
-    situation = situations.get_situation(db(), current_user, situation_id, detail="page")
+    return situation_page(situations.get_situation(db(), current_user, situation_id,
+                                                   detail="page"))
+
+
+def situation_page(situation: Situation, *, new_action: dict[str, str] | None = None,
+                   new_action_errors: dict[str, list[str]] | None = None,
+                   new_action_refusal: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    """The situation's page; after a refused "confide an action", its form keeps what was
+    typed with the reasons (`new_action…`)."""
     schema = load_schema(situation.intake_version)
     organisations = persons.sharing_options(db(), situation.person) \
         if current_user.has_role(Role.COORDINATOR) else []
@@ -100,7 +109,9 @@ def show(situation_id: int):  # type: ignore[no-untyped-def]
         action_type_list=list(ActionType),
         ruptures=ruptures.list_for_situation(db(), current_user, situation),
         taxonomy=load_taxonomy(), partner_organisations=accounts.list_organisations(db()),
-        today=local_today())
+        today=local_today(), new_action=new_action or {},
+        new_action_errors=new_action_errors or {},
+        new_action_refusal=new_action_refusal), status
 
 
 @bp.route("/<int:situation_id>/fiche-de-recueil", methods=["GET", "POST"])

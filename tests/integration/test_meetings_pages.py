@@ -111,3 +111,29 @@ def test_the_situation_synthesis_pdf(client, auth, coordinator, meeting_id, part
     auth.logout()
     auth.login("david@cpts.test")
     assert client.get(f"/situations/{situation_id.group(1)}/synthese.pdf").status_code == 404
+
+
+def test_refused_action_forms_keep_what_was_typed(client, auth, coordinator, partnership):
+    """Creating an action with a past due date, or completing one with a stale version,
+    answers with the page again and the typed text, not a redirect that loses it."""
+    sid = awaiting_meeting(client, coordinator)
+    auth.login("alice@dac11.test")
+    token = csrf_token(client, f"/situations/{sid}")
+    past = (date.today() - timedelta(days=3)).isoformat()
+    typed = {"csrf_token": token, "title": "Appeler le CMP de Narbonne", "type": "cmp_appointment",
+             "assignee_organisation_id": str(partnership["csapa"].id), "due_on": past}
+    refused = client.post(f"/actions/situation/{sid}", data=typed)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'value="Appeler le CMP de Narbonne"' in page and f'value="{past}"' in page
+    assert "Échéance déjà passée" in page and 'name="confirm"' in page
+    created = client.post(f"/actions/situation/{sid}", data={**typed, "confirm": "1"})
+    assert created.status_code == 302
+    action_id = re.search(r'href="/actions/(\d+)"', client.get(f"/situations/{sid}").get_data(
+        as_text=True)).group(1)
+    token = csrf_token(client, f"/actions/{action_id}")
+    stale = client.post(f"/actions/{action_id}/complete", data={
+        "csrf_token": token, "completion_note": "Rendez-vous pris le 12 à 14 h",
+        "outcome": "as_planned", "version": "99"})
+    assert stale.status_code == 409
+    assert "Rendez-vous pris le 12 à 14 h" in stale.get_data(as_text=True)
