@@ -226,7 +226,11 @@ class Notification(Base):
     link: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
-    email_status: Mapped[str | None] = mapped_column(String(20))  # sent, failed, None = no mail
+    # None: to be e-mailed; "sending" (claimed at email_claimed_at), "sent", "failed"
+    # (retried a few times, see notifications.send_pending_emails).
+    email_status: Mapped[str | None] = mapped_column(String(20))
+    email_attempts: Mapped[int] = mapped_column(default=0)
+    email_claimed_at: Mapped[datetime | None]
 
 
 class JobRun(Base):

@@ -146,7 +146,7 @@ def planner_statistics(session: Session, settings: Settings, now: datetime) -> s
 
 
 def send_emails(session: Session, settings: Settings, now: datetime) -> str:
-    return f"{notifications.send_pending_emails(session, settings)} e-mail(s) envoyé(s)"
+    return f"{notifications.send_pending_emails(session, settings, now=now)} e-mail(s) envoyé(s)"
 
 
 JOBS: list[Job] = [

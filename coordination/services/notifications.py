@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
@@ -95,15 +96,31 @@ def mark_read(session: Session, user: User, notification_id: int | None = None) 
     return link
 
 
-def send_pending_emails(session: Session, settings: Settings, limit: int = 200) -> int:
-    """E-mail the notifications not yet sent; each is claimed by a conditional update so
-    that two scheduler runs never send the same one twice. Returns how many were sent."""
+# A failed e-mail is tried again after a pause, a few times; one left "sending" by a run that
+# stopped half-way (crash, lost connection) is taken again after the same pause.
+RETRY_AFTER = timedelta(minutes=10)
+MAX_EMAIL_ATTEMPTS = 5
+
+
+def _email_due(now: datetime) -> ColumnElement[bool]:
+    return or_(Notification.email_status.is_(None),
+               and_(Notification.email_status.in_(("failed", "sending")),
+                    Notification.email_attempts < MAX_EMAIL_ATTEMPTS,
+                    Notification.email_claimed_at < now - RETRY_AFTER))
+
+
+def send_pending_emails(session: Session, settings: Settings, limit: int = 200,
+                        now: datetime | None = None) -> int:
+    """E-mail the notifications due (never sent, or failed and due for another try); each is
+    claimed by a conditional update so that two scheduler runs never send the same one at
+    once. Returns how many were sent."""
     if not settings.smtp_host:
         return 0
+    now = now or utcnow()
     pending = list(session.execute(
         select(Notification.id, User.email, Notification.kind, Notification.link)
         .join(User, User.id == Notification.user_id)
-        .where(Notification.email_status.is_(None), User.is_enabled.is_(True))
+        .where(_email_due(now), User.is_enabled.is_(True))
         .order_by(Notification.id).limit(limit)))
     if not pending:
         return 0
@@ -117,8 +134,9 @@ def send_pending_emails(session: Session, settings: Settings, limit: int = 200) 
             for notification_id, email, kind, link in pending:
                 claimed = session.execute(
                     update(Notification).where(Notification.id == notification_id,
-                                               Notification.email_status.is_(None))
-                    .values(email_status="sending")).rowcount
+                                               _email_due(now))
+                    .values(email_status="sending", email_claimed_at=now,
+                            email_attempts=Notification.email_attempts + 1)).rowcount
                 session.commit()
                 if not claimed:
                     continue
@@ -132,18 +150,24 @@ def send_pending_emails(session: Session, settings: Settings, limit: int = 200) 
                     + (f"Pour le voir : {settings.public_url}{link}\n\n" if link else "")
                     + "Ce message ne contient aucune information de santé : connectez-vous "
                       "pour les détails.\n")
-                status = "sent"
                 try:
                     smtp.send_message(message)
-                    sent += 1
-                except smtplib.SMTPException as exc:
+                except (OSError, smtplib.SMTPException) as exc:
                     log.warning("notification %s not e-mailed: %s", notification_id, exc)
-                    status = "failed"
-                session.execute(update(Notification).where(Notification.id == notification_id)
-                                .values(email_status=status))
-                session.commit()
+                    _mark(session, notification_id, "failed")
+                    if isinstance(exc, OSError | smtplib.SMTPServerDisconnected):
+                        raise  # the connection is gone: the rest waits for the next run
+                    continue
+                sent += 1
+                _mark(session, notification_id, "sent")
     except (OSError, smtplib.SMTPException) as exc:
         # The server is down: leave the rest pending for the next run.
         log.warning("SMTP server %s unavailable: %s", settings.smtp_host, exc)
         session.rollback()
     return sent
+
+
+def _mark(session: Session, notification_id: int, status: str) -> None:
+    session.execute(update(Notification).where(Notification.id == notification_id)
+                    .values(email_status=status))
+    session.commit()

@@ -144,6 +144,55 @@ def test_notifications_are_e_mailed_once_through_smtp(db_session, settings, over
     assert all(n.email_status == "sent" for n in db_session.scalars(select(Notification)))
 
 
+def test_a_refused_e_mail_is_tried_again_later_and_a_half_sent_run_is_taken_over(
+        db_session, settings, overdue_action):
+    from aiosmtpd.controller import Controller
+
+    from coordination.services import notifications
+
+    received, refusing = [], [True]
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+            if refusing[0]:
+                return "451 Try again later"
+            received.append(envelope.rcpt_tos)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailing = replace(settings, smtp_host="127.0.0.1", smtp_port=port,
+                          smtp_sender="dac11@example.org")
+        for notification in db_session.scalars(select(Notification)):
+            notification.email_status = None
+        db_session.commit()
+        total = count(db_session, Notification)
+        assert notifications.send_pending_emails(db_session, mailing, now=NOW) == 0
+        statuses = {n.email_status for n in db_session.scalars(select(Notification))}
+        assert statuses == {"failed"}
+        refusing[0] = False
+        # not before the pause…
+        assert notifications.send_pending_emails(
+            db_session, mailing, now=NOW + timedelta(minutes=5)) == 0
+        # …then once; a notification a stopped run left "sending" is taken over too
+        stuck = db_session.scalars(select(Notification)).first()
+        stuck.email_status = "sending"
+        db_session.commit()
+        assert notifications.send_pending_emails(
+            db_session, mailing, now=NOW + timedelta(minutes=11)) == total
+        assert notifications.send_pending_emails(
+            db_session, mailing, now=NOW + timedelta(hours=2)) == 0
+    finally:
+        controller.stop()
+    assert len(received) == total
+    assert {n.email_status for n in db_session.scalars(select(Notification))} == {"sent"}
+    assert {n.email_attempts for n in db_session.scalars(select(Notification))} == {2}
+
+
 def test_without_smtp_nothing_is_mailed_and_nothing_fails(db_session, settings, overdue_action):
     results = run_all(db_session, settings, NOW)
     assert results["send_emails"].startswith("0")
