@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from coordination.models import Action, Call, JobRun, Meeting, MeetingStatus, Situation, User
 from coordination.services import audit, notifications
@@ -64,7 +65,11 @@ def prepare_agendas(session: Session, settings: Settings, now: datetime) -> str:
         seen_organisations.add(meeting.organisation_id)
         if not (due or first):
             continue
-        meetings.build_agenda(session, None, meeting, zone)
+        try:
+            meetings.build_agenda(session, None, meeting, zone)
+        except StaleDataError:  # edited by hand meanwhile: rebuilt at the next run
+            session.rollback()
+            continue
         built += 1
         if due and meetings.freeze_agenda(session, None, meeting, zone):
             frozen += 1

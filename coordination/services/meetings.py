@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from coordination.db import utcnow
@@ -480,6 +481,7 @@ def move_item(session: Session, actor: User, meeting: Meeting, item_id: int,
     for index, situation_id in enumerate(moved.order, start=1):
         by_situation[situation_id].position = index
         by_situation[situation_id].pinned_position = moved.pins.get(situation_id)
+    _agenda_edited(meeting)
     session.commit()
 
 
@@ -503,6 +505,7 @@ def add_item(session: Session, actor: User, meeting: Meeting, situation_id: Any,
     item.reasons = [{"code": "manual", "label": agenda_rules.AgendaReason.MANUAL.label,
                      "detail": cleaned}]
     item.explanation = "Ajoutée à la main par la coordination"
+    _agenda_edited(meeting)
     try:
         session.commit()
     except IntegrityError:
@@ -519,7 +522,16 @@ def remove_item(session: Session, actor: User, meeting: Meeting, item_id: int) -
     item.removed_at, item.position, item.pinned_position = utcnow(), None, None
     for index, situation_id in enumerate(_order(meeting), start=1):
         next(i for i in meeting.items if i.situation_id == situation_id).position = index
+    _agenda_edited(meeting)
     session.commit()
+
+
+def _agenda_edited(meeting: Meeting) -> None:
+    """A hand edit of the agenda writes the meeting row too, so its version moves: an hourly
+    rebuild that read the agenda before it fails its conditional UPDATE (and runs again
+    next hour) instead of overwriting the order, and an edit made on an agenda rebuilt
+    meanwhile answers 409 (reload) instead of mixing two orders."""
+    flag_modified(meeting, "agenda_cap")
 
 
 def _item(meeting: Meeting, item_id: Any) -> AgendaItem:

@@ -154,3 +154,63 @@ def test_a_stale_write_through_the_api_answers_409(app, client, auth, personas):
     response = client.get("/api/v1/stale", headers=auth.token("alice@dac11.test"))
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "stale_version"
+
+
+def test_a_hand_edit_and_an_agenda_rebuild_cannot_overwrite_each_other(shared_db):
+    """The hourly rebuild and a coordinator reordering the same agenda: whichever read the
+    agenda before the other wrote it is refused (StaleDataError: 409 on the web, the next
+    hourly run for the scheduler), never a silent mix of two orders."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from coordination.models import Meeting, User
+    from coordination.services import meetings, persons, situations
+
+    paris = ZoneInfo("Europe/Paris")
+    opened_ids: list[int] = []
+    with shared_db() as session:
+        audit.set_actor(session, audit.AuditActor(None, "test"))
+        alice = session.scalar(select(User))
+        for name, born in (("Roux", "1990-02-03"), ("Fabre", "1975-08-21")):
+            person = persons.create_person(session, alice, {
+                "birth_name": name, "birth_first_names": "Léa", "birth_date": born,
+                "sex": "F"})
+            persons.record_consent(session, alice, person,
+                                   {"kind": "information", "method": "oral"})
+            opened_ids.append(situations.open_situation(session, alice, person.id).id)
+        meeting = meetings.create_meeting(session, alice, {
+            "title": "Réunion", "starts_at": (datetime.now(UTC) + timedelta(days=5)).isoformat()},
+            paris)
+        for situation_id in opened_ids:
+            meetings.add_item(session, alice, meeting, situation_id, "À discuter")
+        meetings.build_agenda(session, alice, meeting, paris)
+        meeting_id = meeting.id
+
+    def opened():
+        session = shared_db()
+        audit.set_actor(session, audit.AuditActor(None, "test"))
+        meeting = session.get(Meeting, meeting_id)
+        items = sorted((i for i in meeting.items if i.position), key=lambda i: i.position)
+        user = session.scalar(select(User))
+        session.commit()  # end the read (SQLite holds its write lock until then)
+        return session, user, meeting, items
+
+    editor, rebuild = opened(), opened()
+    meetings.move_item(editor[0], editor[1], editor[2], editor[3][1].id, direction="up")
+    with pytest.raises(StaleDataError):
+        meetings.build_agenda(rebuild[0], None, rebuild[2], paris)
+    rebuild[0].rollback()
+    editor2, rebuild2 = opened(), opened()
+    meetings.build_agenda(rebuild2[0], None, rebuild2[2], paris)
+    with pytest.raises(StaleDataError):
+        meetings.move_item(editor2[0], editor2[1], editor2[2], editor2[3][0].id,
+                           direction="down")
+    for session, *_ in (editor, rebuild, editor2, rebuild2):
+        session.rollback()
+        session.close()
+    with shared_db() as session:
+        items = sorted((i for i in session.get(Meeting, meeting_id).items if i.position),
+                       key=lambda i: i.position)
+        assert [i.id for i in items] == [editor[3][1].id, editor[3][0].id]  # the hand order
