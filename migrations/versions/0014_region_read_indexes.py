@@ -1,5 +1,6 @@
 """indexes for region-scale reads: one DAC's situations opened and closed in a period,
-first triages, an organisation's active shares, the observatory's ruptures (covering)
+first triages, an organisation's active shares, the observatory's ruptures and the open
+actions sorted by due date (covering)
 
 Each new index starts with the columns of the one it replaces.
 
@@ -33,9 +34,15 @@ def upgrade() -> None:
                     ['occurred_on', 'type', 'commune_insee', 'transition_point',
                      'situation_id'], unique=False)
     op.drop_index('ix_ruptures_occurred_type_commune', table_name='ruptures')
+    op.create_index('ix_actions_situation_state_due', 'actions',
+                    ['situation_id', 'state', 'due_on'], unique=False)
+    op.drop_index('ix_actions_situation_state', table_name='actions')
 
 
 def downgrade() -> None:
+    op.create_index('ix_actions_situation_state', 'actions', ['situation_id', 'state'],
+                    unique=False)
+    op.drop_index('ix_actions_situation_state_due', table_name='actions')
     op.create_index('ix_ruptures_occurred_type_commune', 'ruptures',
                     ['occurred_on', 'type', 'commune_insee'], unique=False)
     op.drop_index('ix_ruptures_observatory', table_name='ruptures')
