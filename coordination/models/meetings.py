@@ -161,7 +161,8 @@ class Action(Base):
                                   "closed_at"})
     __table_args__ = (
         Index("ix_actions_assignee_state", "assignee_organisation_id", "state", "due_on"),
-        Index("ix_actions_situation_state", "situation_id", "state"),
+        # a situation's open actions; with the due date, "my actions" sorts from the index
+        Index("ix_actions_situation_state_due", "situation_id", "state", "due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

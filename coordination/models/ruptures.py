@@ -19,8 +19,10 @@ class Rupture(Base):
     __table_args__ = (
         # the observatory reads a period, the situation page and the workflow guard one
         # situation's open ruptures
-        # Covers the observatory's usual group-by (period × type × territory) on its own.
-        Index("ix_ruptures_occurred_type_commune", "occurred_on", "type", "commune_insee"),
+        # Covers the observatory's usual group-by (period × type × territory), its
+        # transition points and its recurrence per person (through the situation) on its own.
+        Index("ix_ruptures_observatory", "occurred_on", "type", "commune_insee",
+              "transition_point", "situation_id"),
         Index("ix_ruptures_situation_open", "situation_id", "resolved_on"),
     )
 

@@ -21,7 +21,12 @@ class Situation(Base):
     __table_args__ = (Index("ix_situations_state_review", "state", "next_review_on"),
                       # activity figures count the situations opened and closed in a period
                       Index("ix_situations_created_at", "created_at"),
-                      Index("ix_situations_closed_at", "closed_at"))
+                      Index("ix_situations_closed_at", "closed_at"),
+                      # …of one organisation (its referents): one DAC of a region reads its
+                      # own rows, not the region's period (also the referent's lookups)
+                      Index("ix_situations_referent_created", "referent_user_id", "created_at"),
+                      Index("ix_situations_referent_closed", "referent_user_id", "closed_at",
+                            "closure_reason"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
@@ -34,7 +39,7 @@ class Situation(Base):
     intake_version: Mapped[str] = mapped_column(String(20))
     intake_answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     intake_updated_at: Mapped[datetime | None]
-    referent_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    referent_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     next_review_on: Mapped[date | None]
     closure_reason: Mapped[str | None] = mapped_column(String(32))
     closed_at: Mapped[datetime | None]
@@ -77,10 +82,13 @@ class TriageRecord(Base):
     and the final one when a coordinator overrode it (with the reason)."""
 
     __tablename__ = "triage_records"
-    __table_args__ = (Index("ix_triage_records_occurred_at", "occurred_at"),)
+    __table_args__ = (Index("ix_triage_records_occurred_at", "occurred_at"),
+                      # a situation's triages, and its first one, without reading the rows
+                      Index("ix_triage_records_situation_occurred", "situation_id",
+                            "occurred_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id"), index=True)
+    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id"))
     logigramme_version: Mapped[str] = mapped_column(String(40))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     path: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
@@ -94,11 +102,15 @@ class TriageRecord(Base):
 class SituationShare(Base):
     __tablename__ = "situation_shares"
     __audited__ = True
-    __table_args__ = (UniqueConstraint("situation_id", "organisation_id"),)
+    __table_args__ = (UniqueConstraint("situation_id", "organisation_id"),
+                      # an organisation's active shares, read by every coordinator's
+                      # visibility rule: answered from the index alone
+                      Index("ix_situation_shares_organisation_active", "organisation_id",
+                            "revoked_at", "situation_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id"), index=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     shared_at: Mapped[datetime] = mapped_column(default=utcnow)
     shared_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     revoked_at: Mapped[datetime | None]

@@ -82,21 +82,24 @@ situations.EVENT_EFFECTS.append(_cancel_on_close)
 
 # --- access --------------------------------------------------------------------------------
 
-def visibility_clause(user: User) -> ColumnElement[bool]:
+def visibility_clause(user: User, situation_id: Any = None) -> ColumnElement[bool]:
     """Coordinators: the actions of the situations they see. Partners: those assigned to
-    their organisation, on situations they may still see (consent, share)."""
+    their organisation, on situations they may still see (consent, share).
+    `situation_id`: the one situation the caller reads actions of (see
+    `policy.situation_visibility_clause`'s `among`)."""
     if not user.has_role(Role.COORDINATOR, Role.PARTNER):
         return false()
-    visible = Action.situation_id.in_(
-        select(Situation.id).where(policy.situation_visibility_clause(user)))
+    visible = Action.situation_id.in_(select(Situation.id).where(
+        policy.situation_visibility_clause(user, among=situation_id)))
     if user.has_role(Role.COORDINATOR):
         return visible
     return and_(Action.assignee_organisation_id == user.organisation_id, visible)
 
 
 def may_see(session: Session, user: User, action: Action) -> bool:
-    return session.scalar(select(Action.id).where(Action.id == action.id,
-                                                  visibility_clause(user))) is not None
+    return session.scalar(select(Action.id).where(
+        Action.id == action.id,
+        visibility_clause(user, action.situation_id))) is not None
 
 
 def recipients(session: Session, action: Action) -> list[User]:
@@ -108,8 +111,8 @@ def recipients(session: Session, action: Action) -> list[User]:
 
 
 def get_action(session: Session, actor: User, action_id: int) -> Action:
-    action = session.scalar(select(Action).where(Action.id == action_id,
-                                                 visibility_clause(actor)))
+    action = session.scalar(select(Action).where(Action.id == action_id, visibility_clause(
+        actor, select(Action.situation_id).where(Action.id == action_id).scalar_subquery())))
     if action is None:
         raise NotFound("Action introuvable.")
     audit.record_read(session, action)
@@ -292,7 +295,7 @@ def list_actions(session: Session, actor: User, *, assigned_to: str | None = Non
     if errors:
         raise ValidationError(errors)
     today = today or date.today()
-    query = select(Action).where(visibility_clause(actor))
+    query = select(Action).where(visibility_clause(actor, situation_id))
     if assigned_to == "me":
         query = query.where(Action.assignee_user_id == actor.id)
     elif assigned_to == "my_organisation":
@@ -317,5 +320,5 @@ def list_actions(session: Session, actor: User, *, assigned_to: str | None = Non
 
 def situation_actions(session: Session, actor: User, situation: Situation) -> list[Action]:
     return list(session.scalars(select(Action).where(Action.situation_id == situation.id,
-                                                     visibility_clause(actor))
+                                                     visibility_clause(actor, situation.id))
                                 .order_by(Action.id)))

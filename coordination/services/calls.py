@@ -123,7 +123,8 @@ def log_call(session: Session, actor: User, data: Mapping[str, Any], *,
             errors["person_id"] = ["Personne introuvable."]
     if clean["situation_id"] is not None and session.scalar(
             select(Situation.id).where(Situation.id == clean["situation_id"],
-                                       policy.situation_visibility_clause(actor))) is None:
+                                       policy.situation_visibility_clause(
+                                           actor, among=clean["situation_id"]))) is None:
         errors["situation_id"] = ["Situation introuvable."]
     partner = None
     if clean["caller_organisation_id"] is not None:

@@ -490,7 +490,8 @@ def add_item(session: Session, actor: User, meeting: Meeting, situation_id: Any,
     _require_runner(actor, meeting)
     _require_open_agenda(meeting)
     if not is_id(situation_id) or session.scalar(select(Situation.id).where(
-            Situation.id == situation_id, policy.situation_visibility_clause(actor))) is None:
+            Situation.id == situation_id,
+            policy.situation_visibility_clause(actor, among=situation_id))) is None:
         raise ValidationError({"situation_id": ["Situation introuvable."]})
     order = _order(meeting)
     cleaned = agenda_rules.check_manual_addition(order, situation_id, meeting.agenda_cap, note)

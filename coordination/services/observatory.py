@@ -549,8 +549,11 @@ def _activity_counts(session: Session, actor: User, date_from: date, date_to: da
         for row in suppress_small_counts(
             [{"decision": "followed", "count": sum(outcomes.values()) - overridden},
              {"decision": "overridden", "count": overridden}], ("decision",), threshold)]
+    # The first triage of the organisation's situations only (not the region's, grouped
+    # then joined): read from the (situation, time) index.
     first_triage = (select(TriageRecord.situation_id,
                            func.min(TriageRecord.occurred_at).label("at"))
+                    .where(TriageRecord.situation_id.in_(select(Situation.id).where(ours)))
                     .group_by(TriageRecord.situation_id).subquery())
     rows = session.execute(
         select(Situation.created_at, first_triage.c.at, Call.received_at)

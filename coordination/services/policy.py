@@ -4,8 +4,10 @@ looks exactly like an absent object (DESIGN §7)."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
-from sqlalchemy.orm import Session
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true, union
+from sqlalchemy.orm import Session, aliased
 
 from coordination.domain.accounts import Role
 from coordination.models import Person, Situation, User
@@ -61,18 +63,25 @@ def can_work_on_situations(user: User) -> bool:
     return user.has_role(Role.COORDINATOR)
 
 
-def situation_visibility_clause(user: User) -> ColumnElement[bool]:
+# The situations of the coordinator's rule, under a name of their own (built once: an
+# alias per call cost more than the rest of the clause).
+_CANDIDATE = aliased(Situation, name="visible_situations")
+
+
+def situation_visibility_clause(user: User, among: Any = None) -> ColumnElement[bool]:
     """Situations `user` may see, as SQL. A coordinator: those of their organisation (its
     coordinator is the referent, or it holds an active share — the opening organisation
     always does), so that two DACs of one region never see each other's cases. A partner:
     those shared with their organisation, and only while the person's consent rules allow
     it (informed, no opposition; a non-health organisation also needs a consent naming
-    it). Revoking a consent or a share hides the situation at the next request."""
-    from sqlalchemy import and_, exists, select, union
-    from sqlalchemy.orm import aliased
+    it). Revoking a consent or a share hides the situation at the next request.
 
+    `among`: the one situation the caller reads (its id, or an uncorrelated scalar
+    subquery giving it): the same rule, checked for that situation only instead of
+    listing every situation of the organisation (a region's DAC has thousands). The
+    caller still selects that situation; the clause never lets more through."""
     from coordination.domain.consent import ConsentKind
-    from coordination.models import ConsentRecord, Situation, SituationShare
+    from coordination.models import ConsentRecord, SituationShare
 
     shared = exists(select(SituationShare.id).where(
         SituationShare.situation_id == Situation.id,
@@ -82,13 +91,15 @@ def situation_visibility_clause(user: User) -> ColumnElement[bool]:
         # One list of ids (a UNION of two indexed lookups), not EXISTS per row nor an OR:
         # with a region's 100,000 situations both made every list and count visit them
         # all (PostgreSQL cannot estimate an OR of subqueries).
-        inner = aliased(Situation)
-        return Situation.id.in_(union(
-            select(inner.id).where(inner.referent_user_id.in_(
-                select(User.id).where(User.organisation_id == user.organisation_id))),
-            select(SituationShare.situation_id).where(
-                SituationShare.organisation_id == user.organisation_id,
-                SituationShare.revoked_at.is_(None))))
+        referred = select(_CANDIDATE.id).where(_CANDIDATE.referent_user_id.in_(
+            select(User.id).where(User.organisation_id == user.organisation_id)))
+        held = select(SituationShare.situation_id).where(
+            SituationShare.organisation_id == user.organisation_id,
+            SituationShare.revoked_at.is_(None))
+        if among is not None:
+            referred = referred.where(_CANDIDATE.id == among)
+            held = held.where(SituationShare.situation_id == among)
+        return Situation.id.in_(union(referred, held))
     if not user.has_role(Role.PARTNER):
         return false()
 

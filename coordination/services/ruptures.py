@@ -154,7 +154,9 @@ def declare_rupture(session: Session, actor: User, situation_id: int,
 def get_rupture(session: Session, actor: User, rupture_id: int) -> Rupture:
     _require_care_team(actor, "Rupture introuvable.")
     rupture = session.scalar(select(Rupture).join(Situation).where(
-        Rupture.id == rupture_id, policy.situation_visibility_clause(actor)))
+        Rupture.id == rupture_id, policy.situation_visibility_clause(
+            actor, among=select(Rupture.situation_id).where(Rupture.id == rupture_id)
+            .scalar_subquery())))
     if rupture is None:
         raise NotFound("Rupture introuvable.")
     audit.record_read(session, rupture.situation, detail=f"rupture {rupture.id}")
@@ -307,7 +309,9 @@ def list_candidates(session: Session, actor: User, *, status: str | None = "open
 def _open_candidate(session: Session, actor: User, candidate_id: int) -> RuptureCandidate:
     _require_coordinator(actor)
     candidate = session.scalar(select(RuptureCandidate).join(Situation).where(
-        RuptureCandidate.id == candidate_id, policy.situation_visibility_clause(actor)))
+        RuptureCandidate.id == candidate_id, policy.situation_visibility_clause(
+            actor, among=select(RuptureCandidate.situation_id)
+            .where(RuptureCandidate.id == candidate_id).scalar_subquery())))
     if candidate is None:
         raise NotFound("Candidat introuvable.")
     if candidate.status != "open":

@@ -57,7 +57,8 @@ persons.register_person_reference(Situation)
 def get_situation(session: Session, actor: User, situation_id: int,
                   detail: str | None = None) -> Situation:
     situation = session.scalar(select(Situation).where(
-        Situation.id == situation_id, policy.situation_visibility_clause(actor)))
+        Situation.id == situation_id,
+        policy.situation_visibility_clause(actor, among=situation_id)))
     if situation is None:
         raise NotFound("Situation introuvable.")
     audit.record_read(session, situation, detail=detail)
