@@ -4,16 +4,16 @@ actions sorted by due date (covering)
 
 Each new index starts with the columns of the one it replaces.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-22 21:00:00
 """
 from __future__ import annotations
 
 from alembic import op
 
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
