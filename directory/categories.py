@@ -61,3 +61,14 @@ CATEGORIES = (
 )
 BY_CODE = {c.code: c for c in CATEGORIES}
 BY_FINESS = {finess: c for c in CATEGORIES for finess in c.finess_codes}
+
+# How a service receives people (DESIGN §6 "modality").
+MODALITIES = {
+    "ambulatory": "Consultations (ambulatoire)",
+    "residential": "Hébergement ou hospitalisation complète",
+    "day_care": "Accueil de jour",
+    "outreach": "Équipe mobile, aller-vers",
+    "remote": "À distance (téléphone, visio)",
+}
+CARE_LEVELS = {1: "Niveau 1 — proximité", 2: "Niveau 2 — spécialisé",
+               3: "Niveau 3 — recours, expertise"}

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory.categories import BY_CODE
+from directory.categories import BY_CODE, CARE_LEVELS, MODALITIES
 from directory.models import DirectoryService
 
 # Stable ids: the same service always exports with the same UUID.
@@ -86,9 +86,41 @@ def service_to_hsds(service: DirectoryService) -> dict[str, Any]:
         "attributes": [], "contacts": [], "funding": [], "cost_options": [],
         "required_documents": [],
     }
+    body["attributes"] = _attributes(body["id"], service)
     for phone in body["phones"]:
         phone["service_id"] = body["id"]
     return _without_none(body)
+
+
+def _attributes(service_id: str, service: DirectoryService) -> list[dict[str, Any]]:
+    """What HSDS has no field for, as taxonomy terms: the category (ours and FINESS's),
+    the level of care, the modalities, whether dual diagnosis is accepted."""
+    category = BY_CODE.get(service.category)
+    terms: list[tuple[str, str, str]] = [  # (taxonomy, code, name)
+        ("coordination-categorie", service.category,
+         category.label if category else service.category)]
+    terms += [("FINESS-categorie", code, category.label if category else code)
+              for code in (category.finess_codes if category else ())]
+    if service.care_level is not None:
+        terms.append(("coordination-niveau-recours", str(service.care_level),
+                      CARE_LEVELS.get(service.care_level, str(service.care_level))))
+    terms += [("coordination-modalite", code, MODALITIES.get(code, code))
+              for code in service.modalities]
+    if service.accepts_dual_diagnosis is not None:
+        terms.append(("coordination-double-diagnostic",
+                      "oui" if service.accepts_dual_diagnosis else "non",
+                      "Double diagnostic accepté" if service.accepts_dual_diagnosis
+                      else "Double diagnostic non accepté"))
+    attributes = []
+    for taxonomy, code, name in terms:
+        term_id = _id("term", taxonomy, code)
+        attributes.append({
+            "id": _id("attribute", service_id, taxonomy, code), "link_id": service_id,
+            "link_type": taxonomy, "link_entity": "service", "taxonomy_term_id": term_id,
+            "taxonomy_term": {"id": term_id, "code": code, "name": name,
+                              "description": name, "taxonomy": taxonomy,
+                              "language": "fr"}})
+    return attributes
 
 
 def _without_none(value: Any) -> Any:

@@ -15,7 +15,7 @@ from coordination.web.api import bp as api
 from coordination.web.api import paginated, paginated_list
 from coordination.web.context import db
 from directory import services
-from directory.categories import BY_CODE, CATEGORIES
+from directory.categories import BY_CODE, CARE_LEVELS, CATEGORIES, MODALITIES
 from directory.curation import STALE_AFTER_DAYS, describe
 from directory.models import DirectoryService
 
@@ -131,6 +131,7 @@ def service_page(service_id: int):  # type: ignore[no-untyped-def]
     return render_template("directory/service.html", service=service,
                            source_label=SOURCE_LABELS.get(service.source, service.source),
                            category=BY_CODE.get(service.category), verified_age=age,
+                           modalities=MODALITIES, care_levels=CARE_LEVELS,
                            stale=age is None or age > STALE_AFTER_DAYS)
 
 

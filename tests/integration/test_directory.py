@@ -192,6 +192,13 @@ def test_the_hsds_export_validates_against_the_official_schema(aude, api):
     carcassonne = next(s for s in exported if s["name"] == "CH CARCASSONNE")
     assert carcassonne["organization"]["organization_identifiers"][0]["identifier"] == \
         "110000023"
+    # what HSDS has no field for travels as taxonomy terms: category, level, modalities
+    terms = {(a["link_type"], a["taxonomy_term"]["code"]) for a in carcassonne["attributes"]}
+    assert ("coordination-categorie", "general_hospital") in terms
+    assert ("FINESS-categorie", "355") in terms
+    csapa = next(s for s in exported if {"coordination-modalite"} & {
+        a["link_type"] for a in s["attributes"]})
+    assert all(a["link_id"] == csapa["id"] for a in csapa["attributes"])
 
 
 def test_a_user_reports_outdated_information_and_an_admin_fixes_it(aude, app, client, auth,
