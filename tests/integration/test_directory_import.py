@@ -126,6 +126,34 @@ def test_hsds_round_trip_imports_what_the_export_wrote(communes, db_session):
     imported = db_session.scalar(select(DirectoryService).where(
         DirectoryService.source == "hsds", DirectoryService.name == "CSAPA de Narbonne"))
     assert imported.commune_insee == "11262" and imported.phones[0]["number"] == "04 68 00 00 03"
+    original = db_session.scalar(select(DirectoryService).where(
+        DirectoryService.source != "hsds", DirectoryService.name == "CSAPA de Narbonne"))
+    # the attributes come back: category (not the default given), level, modalities
+    gem_default = import_hsds(db_session, json.dumps(exported).encode(), category="gem")
+    assert not gem_default.rejected
+    db_session.refresh(imported)
+    assert imported.category == "csapa"
+    assert (imported.care_level, imported.modalities, imported.accepts_dual_diagnosis) == (
+        original.care_level, original.modalities, original.accepts_dual_diagnosis)
+
+
+def test_unknown_hsds_attributes_are_reported_by_item(communes):
+    import json
+
+    from directory.imports import import_hsds
+
+    def item(taxonomy, code):
+        return {"id": f"{taxonomy}-{code}", "name": "Service", "attributes": [
+            {"id": "x", "link_type": taxonomy, "taxonomy_term": {"id": "t", "code": code,
+                                                                 "name": code}}]}
+
+    report = import_hsds(communes, json.dumps([
+        item("coordination-categorie", "boulangerie"),
+        item("coordination-niveau-recours", "7"),
+        item("coordination-modalite", "teleportation"),
+        item("coordination-double-diagnostic", "oui")]).encode(), category="gem")
+    assert [line for line, _ in report.rejected] == [1, 2, 3] and not report.written
+    assert "boulangerie" in report.rejected[0][1] and "niveau" in report.rejected[1][1]
 
 
 def test_hsds_problems_are_reported_by_item_and_nothing_is_written(communes):
