@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -204,7 +205,16 @@ def parse_schema(document: Mapping[str, Any]) -> IntakeSchema:
             if raw["id"] in seen:
                 raise ValueError(f"field {raw['id']} appears twice")
             seen.add(raw["id"])
-            choices = tuple((str(k), str(v)) for k, v in (raw.get("choices") or {}).items())
+            raw_choices = raw.get("choices") or {}
+            # A label with an unquoted comma in a YAML flow mapping splits into a bogus
+            # code whose label is None: refuse the schema rather than offer it.
+            bad = [k for k, v in raw_choices.items()
+                   if not re.fullmatch(r"[a-z0-9_]+", str(k)) or not isinstance(v, str) or not v]
+            if bad:
+                raise ValueError(f"field {raw['id']}: malformed choice(s) {bad!r} "
+                                 "(codes in lower case, labels as text: quote a label "
+                                 "holding a comma)")
+            choices = tuple((str(k), str(v)) for k, v in raw_choices.items())
             fields.append(IntakeField(raw["id"], raw["label"], raw["type"],
                                       bool(raw.get("required")), choices,
                                       int(raw.get("min_items", 0)),

@@ -60,3 +60,24 @@ def test_the_intake_withholds_only_answered_health_details():
             "suicide_risk", "risks_notes", "domains"} == schema.health_detail_fields
     assert schema.withhold_health_details({"domains": ["housing"]}) == (
         {"domains": ["housing"]}, [])
+
+
+def test_a_schema_with_a_split_choice_is_refused_and_the_shipped_one_is_whole():
+    import pytest
+    import yaml
+
+    from coordination.workflows.intake import load_schema, parse_schema
+
+    housing = load_schema().fields["housing_status"]
+    assert dict(housing.choices)["threatened"] == "Menacé (expulsion, fin de bail)"
+    broken = yaml.safe_load("""
+version: x
+title: t
+sections:
+  - id: s
+    label: S
+    fields:
+      - {id: housing, label: L, type: choice, choices: {a: Menacé (expulsion, fin de bail)}}
+""")
+    with pytest.raises(ValueError, match="housing"):
+        parse_schema(broken)
