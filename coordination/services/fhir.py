@@ -48,7 +48,8 @@ def situation_bundle(session: Session, actor: User, situation_id: int) -> dict[s
     encounters = {item.id: encounter(item) for item in discussions}
     resources += encounters.values()
     resources += [task(a, situation, encounters) for a in visible_actions]
-    resources += [detected_issue(r) for r in found_ruptures]
+    texts = ruptures.readable_texts(session, actor, found_ruptures, situation)
+    resources += [detected_issue(r, r.id in texts) for r in found_ruptures]
     resources.append(care_plan(situation, visible_actions, discussions, found_ruptures))
     return {
         "resourceType": "Bundle",
@@ -226,14 +227,16 @@ def _action_type_label(code: str) -> str | None:
     return ActionType(code).label if code in set(ActionType) else None
 
 
-def detected_issue(rupture: Rupture) -> dict[str, Any]:
+def detected_issue(rupture: Rupture, texts: bool = True) -> dict[str, Any]:
+    """`texts`: whether the reader may read the rupture's free texts
+    (ruptures.readable_texts); without, only its coded facts."""
     taxonomy = load_taxonomy()
 
     def coded(section: str, system: str, code: str) -> dict[str, Any]:
         return _local(system, code, taxonomy.label(section, code) or code)
 
     details = [part for part in (
-        rupture.description,
+        rupture.description if texts else None,
         rupture.cause and "Cause : " + (taxonomy.label("causes", rupture.cause)
                                         or rupture.cause),
         rupture.consequence and "Conséquence : " + (
@@ -258,7 +261,8 @@ def detected_issue(rupture: Rupture) -> dict[str, Any]:
         resource["implicated"] = [_org_ref(rupture.organisation_id,
                                            rupture.organisation.name)]
     if rupture.resolved_on:
-        resource["mitigation"] = [{"action": {"text": rupture.resolution or "Résolue"},
+        resource["mitigation"] = [{"action": {"text": (rupture.resolution if texts else None)
+                                              or "Résolue"},
                                    "date": rupture.resolved_on.isoformat()}]
     return resource
 

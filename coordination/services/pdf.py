@@ -384,23 +384,26 @@ def observatory_report_pdf(figures: Any, organisation_name: str,
 
 # --- situation synthesis -------------------------------------------------------------------------
 
-def situation_synthesis_pdf(situation: Any, answers: dict[str, Any], actions: list[Any],
+def situation_synthesis_pdf(situation: Any, readable: Any, actions: list[Any],
                             discussions: list[Any], ruptures: list[Any],
-                            labels: dict[str, dict[str, str]], zone: Any) -> bytes:
+                            rupture_texts: set[int], labels: dict[str, dict[str, str]],
+                            zone: Any) -> bytes:
     """One situation on two pages for a partner meeting or a hand-over: who, where it
     stands, why (request, domains, triage), who does what (actions), what was decided
     (meetings), where the pathway broke (ruptures), and the recent history. `labels` holds
     French labels by kind ("state", "action_state", "action_type", "rupture_type",
-    "outcome"); `answers` are the intake answers this reader may see
-    (situations.readable_intake)."""
+    "outcome"); `readable` is the intake as this reader may see it
+    (situations.readable_intake), `rupture_texts` the ruptures whose free texts they may
+    read (ruptures.readable_texts)."""
     buffer = BytesIO()
     person = situation.person
     width = A4[0] - 36 * mm
     say = lambda kind, code: labels.get(kind, {}).get(code, code)  # noqa: E731
+    answers = readable.answers
     story: list[Any] = [
         Paragraph(f"Synthèse — situation n° {situation.id}", _STYLES["Title"]),
         _table([[_p(a), _p(b)] for a, b in [
-            ("Personne", f"{person.display_name}, née·e le {person.birth_date:%d/%m/%Y}"
+            ("Personne", f"{person.display_name}, né·e le {person.birth_date:%d/%m/%Y}"
                          f" (identité {person.identity_status.label.lower()})"),
             ("État", say("state", situation.state)),
             ("Référent·e", situation.referent.full_name if situation.referent else "—"),
@@ -412,6 +415,11 @@ def situation_synthesis_pdf(situation: Any, answers: dict[str, Any], actions: li
                                         if s.revoked_at is None) or "—"),
         ]], [width * 0.25, width * 0.75]),
     ]
+    if readable.withheld:
+        story.append(_p(f"{len(readable.withheld)} réponse(s) de la fiche de recueil relevant "
+                        "de la santé ne figurent pas dans ce document : votre organisation ne "
+                        "fait pas partie de l'équipe de soins et le consentement de la "
+                        "personne ne couvre pas ces informations."))
     if answers.get("request_reason") or situation.triages:
         story.append(Paragraph("Demande et orientation", _STYLES["Heading3"]))
         if answers.get("request_reason"):
@@ -443,7 +451,9 @@ def situation_synthesis_pdf(situation: Any, answers: dict[str, Any], actions: li
         story.append(Paragraph("Ruptures de parcours", _STYLES["Heading3"]))
         story.append(_table([[_p(f"{r.occurred_on:%d/%m/%Y}"),
                               _p(say("rupture_type", r.type)
-                                 + (f" — résolue le {r.resolved_on:%d/%m/%Y} : {r.resolution}"
+                                 + (f" — résolue le {r.resolved_on:%d/%m/%Y}"
+                                    + (f" : {r.resolution}" if r.id in rupture_texts
+                                       and r.resolution else "")
                                     if r.resolved_on else " — en cours"))] for r in ruptures],
                             [width * 0.2, width * 0.8]))
     story.append(Paragraph("Dernières étapes", _STYLES["Heading3"]))

@@ -134,6 +134,16 @@ def sees_health_details(session: Session, user: User, situation: Situation) -> b
                                   consent_covers_health_details=covered)
 
 
+def sees_rupture_texts(user: User, rupture: Any, sees_health_details: bool) -> bool:
+    """A rupture's free texts (what happened, how it was resolved) may tell a diagnosis:
+    for the readers who see the situation's health details (`sees_health_details`), and
+    for the organisation that wrote the description. The coded facts (type, cause,
+    consequence, transition point, dates) are for everyone who sees the situation."""
+    declared_by = rupture.declared_by
+    return sees_health_details or (declared_by is not None
+                                   and declared_by.organisation_id == user.organisation_id)
+
+
 def organisation_situations_clause(organisation_id: int) -> ColumnElement[bool]:
     """The situations an organisation is responsible for (its coordinator is the
     referent), for its activity figures: in a regional deployment each DAC counts its

@@ -195,6 +195,14 @@ def list_for_situation(session: Session, actor: User, situation: Situation) -> l
                   Rupture.id.desc())))
 
 
+def readable_texts(session: Session, actor: User, found: list[Rupture],
+                   situation: Situation) -> set[int]:
+    """Ids of the ruptures (of one situation) whose free texts `actor` may read
+    (policy.sees_rupture_texts): pages, API, PDF and FHIR ask here."""
+    health = policy.sees_health_details(session, actor, situation)
+    return {r.id for r in found if policy.sees_rupture_texts(actor, r, health)}
+
+
 def taxonomy() -> Taxonomy:
     return load_taxonomy()
 

@@ -193,10 +193,12 @@ def save_intake(session: Session, actor: User, situation: Situation,
 class ReadableIntake:
     """The intake as one reader may see it: `answers` without what the field-level rule
     withholds, `withheld` the ids of the answered fields left out, `hidden` every field
-    withheld from this reader (also in triage paths and answers)."""
+    withheld from this reader (also in triage paths and answers); `health_details` whether
+    the reader sees them (and so the free texts of ruptures, policy.sees_rupture_texts)."""
     answers: dict[str, Any]
     withheld: list[str]
     hidden: frozenset[str] = frozenset()
+    health_details: bool = False
 
     def triage_path(self, path: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The path with the withheld answers and their yes/no results blanked: the result
@@ -212,7 +214,7 @@ def readable_intake(session: Session, actor: User, situation: Situation) -> Read
     """The one place that applies the field-level rule (policy.sees_health_details) to a
     situation's intake and triage, for pages, API, PDFs and exports."""
     if policy.sees_health_details(session, actor, situation):
-        return ReadableIntake(dict(situation.intake_answers), [])
+        return ReadableIntake(dict(situation.intake_answers), [], health_details=True)
     schema = load_schema(situation.intake_version)
     answers, withheld = schema.withhold_health_details(situation.intake_answers)
     return ReadableIntake(answers, withheld, schema.health_detail_fields)

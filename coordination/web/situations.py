@@ -92,6 +92,7 @@ def situation_page(situation: Situation, *, new_action: dict[str, str] | None = 
     triage = situation.triages[-1] if situation.triages else None
     used = logigrammes.version(db(), triage.logigramme_version) if triage else None
     readable = situations.readable_intake(db(), current_user, situation)
+    found_ruptures = ruptures.list_for_situation(db(), current_user, situation)
     return render_template(
         "situations/show.html", situation=situation, schema=schema, withheld=readable.withheld,
         triage_path=readable.triage_path(triage.path) if triage else [],
@@ -107,7 +108,8 @@ def situation_page(situation: Situation, *, new_action: dict[str, str] | None = 
         actions=actions.situation_actions(db(), current_user, situation),
         discussions=meetings.situation_discussions(db(), situation),
         action_type_list=list(ActionType),
-        ruptures=ruptures.list_for_situation(db(), current_user, situation),
+        ruptures=found_ruptures,
+        rupture_texts=ruptures.readable_texts(db(), current_user, found_ruptures, situation),
         taxonomy=load_taxonomy(), partner_organisations=accounts.list_organisations(db()),
         today=local_today(), new_action=new_action or {},
         new_action_errors=new_action_errors or {},
@@ -236,11 +238,13 @@ def synthesis_pdf(situation_id: int):  # type: ignore[no-untyped-def]
         "outcome": {k: o.label for k, o in used.outcomes.items()} if used else {},
         "domain": dict(domains.choices) if domains and domains.choices else {},
     }
+    found_ruptures = ruptures.list_for_situation(db(), current_user, situation)
     document = pdf.situation_synthesis_pdf(
-        situation, situations.readable_intake(db(), current_user, situation).answers,
+        situation, situations.readable_intake(db(), current_user, situation),
         actions.situation_actions(db(), current_user, situation),
-        meetings.situation_discussions(db(), situation),
-        ruptures.list_for_situation(db(), current_user, situation), labels, local_zone())
+        meetings.situation_discussions(db(), situation), found_ruptures,
+        ruptures.readable_texts(db(), current_user, found_ruptures, situation), labels,
+        local_zone())
     return Response(document, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="synthese-situation-{situation.id}.pdf"'})
 

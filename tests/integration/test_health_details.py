@@ -6,7 +6,7 @@ health teams (CSAPA) see them; the page, the API and the triage path all say the
 
 from tests.integration.test_situations_api import COMPLETE_INTAKE, event, put_intake
 
-HEALTH_FIELDS = {"psychiatric_disorder", "substances", "suicide_risk"}
+HEALTH_FIELDS = {"psychiatric_disorder", "substances", "suicide_risk", "request_reason"}
 
 
 def _triaged_and_shared(client, coordinator, situation, partnership, person_id,
@@ -122,3 +122,41 @@ def test_the_synthesis_pdf_follows_the_same_rule(client, auth, partnership, coor
     assert "Logement" in texts["chloe@siao.test"]
     assert "Troubles psychiques" not in texts["chloe@siao.test"]
     assert "Troubles psychiques" in texts["bob@csapa.test"]
+
+
+def test_free_texts_that_may_tell_a_diagnosis_stay_with_the_health_team(
+        client, auth, partnership, coordinator, situation, person_id):
+    """The request reason and a rupture's description are free texts: the housing partner
+    sees the coded facts, not the words; the organisation that wrote a description reads
+    it back; the CSAPA reads everything."""
+    sid, _ = _triaged_and_shared(client, coordinator, situation, partnership, person_id,
+                                 covers_health_details=False)
+    by_dac = client.post(f"/api/v1/situations/{sid}/ruptures", json={
+        "occurred_on": "2026-01-10", "type": "hospital_discharge_without_follow_up",
+        "description": "Sorti du CH sans rendez-vous CMP ni relais addictologie"},
+        headers=coordinator).get_json()
+    siao = auth.token("chloe@siao.test")
+    by_siao = client.post(f"/api/v1/situations/{sid}/ruptures", json={
+        "occurred_on": "2026-01-12", "type": "no_housing_at_discharge",
+        "description": "Pas de place en CHRS ce soir-là"}, headers=siao).get_json()
+    body = client.get(f"/api/v1/situations/{sid}", headers=siao).get_json()
+    assert "request_reason" not in body["intake"]
+    listed = {r["id"]: r for r in client.get(f"/api/v1/situations/{sid}/ruptures",
+                                             headers=siao).get_json()["items"]}
+    assert listed[by_dac["id"]]["description"] is None
+    assert listed[by_dac["id"]]["texts_withheld"] is True
+    assert listed[by_dac["id"]]["type"] == "hospital_discharge_without_follow_up"
+    assert listed[by_siao["id"]]["description"] == "Pas de place en CHRS ce soir-là"
+    single = client.get(f"/api/v1/ruptures/{by_dac['id']}", headers=siao).get_json()
+    assert single["description"] is None
+    fhir = client.get(f"/api/v1/situations/{sid}/fhir", headers=siao).get_data(as_text=True)
+    assert "relais addictologie" not in fhir and "Alcool et troubles" not in fhir
+    auth.login("chloe@siao.test")
+    page = client.get(f"/situations/{sid}").get_data(as_text=True)
+    assert "relais addictologie" not in page and "Alcool et troubles" not in page
+    assert "Précisions réservées à l'équipe de soins" in page
+    auth.logout()
+    csapa = auth.token("bob@csapa.test")
+    listed = {r["id"]: r for r in client.get(f"/api/v1/situations/{sid}/ruptures",
+                                             headers=csapa).get_json()["items"]}
+    assert listed[by_dac["id"]]["description"].startswith("Sorti du CH")

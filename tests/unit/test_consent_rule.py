@@ -57,7 +57,9 @@ def test_the_intake_withholds_only_answered_health_details():
     assert kept == {"housing_status": "none", "domains": ["housing"]}
     assert sorted(withheld) == ["domains", "psychiatric_disorder", "suicide_risk"]
     assert {"psychiatric_disorder", "substances", "disability", "violence_trauma",
-            "suicide_risk", "risks_notes", "domains"} == schema.health_detail_fields
+            "suicide_risk", "risks_notes", "domains", "request_reason", "isolation_details",
+            "caregiver_exhaustion_details", "current_supports_other",
+            "agreement_notes"} == schema.health_detail_fields
     assert schema.withhold_health_details({"domains": ["housing"]}) == (
         {"domains": ["housing"]}, [])
 

@@ -268,7 +268,7 @@ RUPTURE = obj({
     "transition_point_label": N_STRING, "service_id": N_INTEGER, "service": N_STRING,
     "organisation_id": N_INTEGER, "organisation": N_STRING, "description": N_STRING,
     "declared_by": N_STRING, "declared_at": DATETIME, "resolved_on": N_DATE,
-    "resolution": N_STRING, "resolved_by": N_STRING,
+    "resolution": N_STRING, "resolved_by": N_STRING, "texts_withheld": BOOLEAN,
 })
 
 RUPTURE_INPUT = obj({"occurred_on": DATE, "type": STRING, "cause": STRING,

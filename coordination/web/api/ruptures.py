@@ -27,7 +27,12 @@ CARE = (Role.COORDINATOR, Role.PARTNER)
 READERS = (Role.MANAGER, Role.COORDINATOR)
 
 
-def rupture_json(rupture: Rupture) -> dict[str, Any]:
+def rupture_json(rupture: Rupture, texts: bool | None = None) -> dict[str, Any]:
+    """`texts`: whether the reader may read the free texts (ruptures.readable_texts);
+    asked here for one rupture when the caller did not."""
+    if texts is None:
+        texts = rupture.id in ruptures.readable_texts(db(), current_user, [rupture],
+                                                      rupture.situation)
     taxonomy = load_taxonomy()
 
     def coded(section: str, code: str | None) -> str | None:
@@ -48,12 +53,13 @@ def rupture_json(rupture: Rupture) -> dict[str, Any]:
         "service": rupture.service.name if rupture.service else None,
         "organisation_id": rupture.organisation_id,
         "organisation": rupture.organisation.name if rupture.organisation else None,
-        "description": rupture.description,
+        "description": rupture.description if texts else None,
         "declared_by": rupture.declared_by.full_name if rupture.declared_by else None,
         "declared_at": rupture.declared_at.isoformat(),
         "resolved_on": rupture.resolved_on.isoformat() if rupture.resolved_on else None,
-        "resolution": rupture.resolution,
+        "resolution": rupture.resolution if texts else None,
         "resolved_by": rupture.resolved_by.full_name if rupture.resolved_by else None,
+        "texts_withheld": not texts,
     }
 
 
@@ -98,7 +104,8 @@ def situation_ruptures(situation_id: int) -> Any:
 
     situation = situations.get_situation(db(), current_user, situation_id, detail="ruptures")
     items = ruptures.list_for_situation(db(), current_user, situation)
-    return paginated_list(items, rupture_json)
+    readable = ruptures.readable_texts(db(), current_user, items, situation)
+    return paginated_list(items, lambda r: rupture_json(r, r.id in readable))
 
 
 @bp.get("/ruptures/<int:rupture_id>")
