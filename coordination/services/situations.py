@@ -21,8 +21,10 @@ from coordination.domain.errors import (
     is_id,
 )
 from coordination.domain.identity import age_on
+from coordination.domain.identity_matching import fold
 from coordination.models import (
     Organisation,
+    Person,
     Situation,
     SituationShare,
     TransitionRecord,
@@ -67,15 +69,27 @@ def get_situation(session: Session, actor: User, situation_id: int,
 
 def list_situations(session: Session, actor: User, *, state: str | None = None,
                     shared_with: int | None = None, referent: int | None = None,
-                    review_due: bool = False, page: int = 1,
+                    review_due: bool = False, person_id: int | None = None,
+                    name: str | None = None, page: int = 1,
                     per_page: int = 50) -> Page[Situation]:
+    """The situations `actor` sees, filtered; `name`: words of the person's names (accents
+    and case ignored), `person_id`: one person's situations."""
     errors: dict[str, list[str]] = {}
     if state is not None and state not in {s.name for s in COMPLEX_CASE.states}:
         errors["state"] = ["État inconnu. Valeurs : "
                            + ", ".join(s.name for s in COMPLEX_CASE.states) + "."]
+    if name is not None and len(name) > 200:
+        errors["q"] = ["200 caractères au plus."]
     if errors:
         raise ValidationError(errors)
     query = select(Situation).where(policy.situation_visibility_clause(actor))
+    if person_id is not None:
+        query = query.where(Situation.person_id == person_id)
+    words = fold(name or "").split()
+    if words:
+        query = query.join(Person, Person.id == Situation.person_id)
+        for word in words:
+            query = query.where(Person.search_text.contains(word, autoescape=True))
     if state:
         query = query.where(Situation.state == state)
     if referent is not None:

@@ -63,11 +63,20 @@ def new():  # type: ignore[no-untyped-def]
             found = [hit.service for hit in directory_services.search(
                 db(), directory_services.SearchQuery(q=query, per_page=8)).items]
     elif form.validate_on_submit():
+        data = form.call_data(zone)
+        # "Situation ouverte" on the call screen: the call is saved, then the situation
+        # opens at once (the call takes that outcome when it does).
+        opening = data["outcome"] == CallOutcome.SITUATION_OPENED.value \
+            and not data["situation_id"]
+        if opening:
+            data["outcome"] = CallOutcome.INFORMATION.value
         try:
-            call = calls.log_call(db(), current_user, form.call_data(zone), zone=zone)
+            call = calls.log_call(db(), current_user, data, zone=zone)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
+            if opening:
+                return _open_from(call)
             return redirect(url_for("calls.new", enregistre=call.id))
     if form.errors or form.form_errors:
         status = 422
@@ -202,12 +211,18 @@ def callback_done(call_id: int):  # type: ignore[no-untyped-def]
 def open_situation(call_id: int):  # type: ignore[no-untyped-def]
     """One click: with the person known, the situation opens; otherwise the coordinator
     first identifies the person (search, duplicate check), the call carried along."""
+    return _open_from(calls.get_call(db(), current_user, call_id,
+                                     detail="ouverture de situation"))
+
+
+def _open_from(call: Any):  # type: ignore[no-untyped-def]
     from coordination.services import situations
 
-    call = calls.get_call(db(), current_user, call_id, detail="ouverture de situation")
     if call.situation_id is not None:
         return redirect(url_for("situations.show", situation_id=call.situation_id))
     if call.person_id is None:
+        flash(f"Appel n° {call.id} enregistré. Identifiez la personne (ou créez-la) pour "
+              "ouvrir la situation.", "success")
         return redirect(url_for("persons.search", appel=call.id, q=call.person_label or None))
     situation = situations.open_situation(db(), current_user, call.person_id, call_id=call.id)
     flash("Situation ouverte depuis l'appel : complétez la fiche de recueil.", "success")

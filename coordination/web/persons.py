@@ -12,7 +12,7 @@ from flask_login import current_user
 from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, NotFound, ValidationError, as_id, as_page
 from coordination.domain.identity import Sex
-from coordination.services import calls, persons, retention
+from coordination.services import calls, persons, retention, situations
 from coordination.services.persons import DuplicatePerson
 from coordination.web.access import allow
 from coordination.web.context import db
@@ -101,6 +101,10 @@ def show(person_id: int):  # type: ignore[no-untyped-def]
                            consent_forms=consent_forms, revoke=RevokeForm(),
                            from_call=_from_call(),
                            calls=calls.person_calls(db(), current_user, overview.person),
+                           situations=situations.list_situations(
+                               db(), current_user, person_id=overview.person.id,
+                               per_page=20).items
+                           if current_user.has_role(Role.COORDINATOR) else [],
                            can_edit=current_user.has_role(Role.COORDINATOR))
 
 
@@ -150,7 +154,9 @@ def add_consent(person_id: int):  # type: ignore[no-untyped-def]
         flash("Formulaire incomplet : " + "; ".join(
             f"{form[name].label.text if name in form and name != 'kind' else 'Type'} : {m}"
             for name, messages in form.errors.items() for m in messages), "error")
-    return redirect(url_for("persons.show", person_id=person_id) + "#partage")
+    # The call a situation is being opened from stays with the page.
+    return redirect(url_for("persons.show", person_id=person_id,
+                            appel=as_id(request.args.get("appel"))) + "#partage")
 
 
 @bp.post("/<int:person_id>/consentements/<int:record_id>/revocation")

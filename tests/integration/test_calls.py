@@ -311,3 +311,41 @@ def test_a_refused_search_still_audits_the_calls_it_shows(signed_in, client, coo
     after = db_session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "read", AuditEvent.object_type == "calls"))
     assert after > before
+
+
+def test_choosing_situation_opened_on_the_call_screen_saves_and_opens_it(
+        signed_in, client, coordinator):
+    """No refusal in API words: the call is saved, the coordinator goes on to identify the
+    person; consent recorded on the way keeps the call; the situation opens from it."""
+    response = call_form(signed_in, outcome="situation_opened", person_label="M. Roche")
+    assert response.status_code == 302 and "/personnes/" in response.headers["Location"]
+    call_id = int(response.headers["Location"].split("appel=")[1].split("&")[0])
+    person = client.post("/api/v1/persons", json={
+        "birth_name": "ROCHE", "birth_first_names": "Paul", "birth_date": "1981-03-04",
+        "sex": "M"}, headers=coordinator).get_json()
+    page = f"/personnes/{person['id']}?appel={call_id}"
+    consent = signed_in.post(f"/personnes/{person['id']}/consentements?appel={call_id}", data={
+        "csrf_token": csrf_token(signed_in, page), "kind_prefix": "information",
+        "information-kind": "information", "information-method": "oral"})
+    assert f"appel={call_id}" in consent.headers["Location"]
+    shown = signed_in.get(consent.headers["Location"]).get_data(as_text=True)
+    assert f"Depuis l'appel n° {call_id}" in shown
+    opened = signed_in.post(f"/situations/ouvrir/{person['id']}", data={
+        "csrf_token": csrf_token(signed_in, page), "call_id": str(call_id)})
+    assert opened.status_code == 302
+    call = client.get(f"/api/v1/calls/{call_id}", headers=coordinator).get_json()
+    assert call["outcome"] == "situation_opened" and call["situation_id"]
+    situation = client.get(f"/api/v1/situations/{call['situation_id']}",
+                           headers=coordinator).get_json()
+    assert situation["requester"]["name"] == "Dr Pujol"
+    listed = signed_in.get(f"/personnes/{person['id']}").get_data(as_text=True)
+    assert f"Situation n° {call['situation_id']}" in listed
+
+
+def test_with_the_person_known_situation_opened_goes_straight_to_the_intake(
+        signed_in, client, coordinator):
+    person = client.post("/api/v1/persons", json={
+        "birth_name": "FABRE", "birth_first_names": "Lucie", "birth_date": "1979-06-05",
+        "sex": "F"}, headers=coordinator).get_json()
+    response = call_form(signed_in, outcome="situation_opened", person_id=str(person["id"]))
+    assert response.status_code == 302 and "fiche-de-recueil" in response.headers["Location"]

@@ -310,3 +310,23 @@ def test_current_supports_must_be_services_of_the_directory(client, coordinator,
     assert "999999" in bad.get_json()["error"]["details"]["fields"]["current_supports"][0]
     ok = put_intake(client, coordinator, situation["id"], {"current_supports": [csapa]})
     assert ok.status_code == 200 and ok.get_json()["intake"]["current_supports"] == [csapa]
+
+
+def test_situations_are_found_by_the_persons_name_and_by_person(client, auth, coordinator,
+                                                                 situation, person_id):
+    def ids(query, headers=coordinator):
+        response = client.get(f"/api/v1/situations?{query}", headers=headers)
+        assert response.status_code == 200, response.get_json()
+        return [s["id"] for s in response.get_json()["items"]]
+
+    assert ids("q=lefèvre") == [situation["id"]]
+    assert ids("q=JEAN%20lefevre") == [situation["id"]]
+    assert ids("q=Durand") == []
+    assert ids(f"person_id={person_id}") == [situation["id"]]
+    assert client.get("/api/v1/situations?person_id=abc",
+                      headers=coordinator).status_code == 422
+    # a name search never reaches what the reader may not see
+    assert ids("q=lefevre", auth.token("david@cpts.test")) == []
+    auth.login("alice@dac11.test")
+    page = client.get("/situations/?q=lefevre").get_data(as_text=True)
+    assert f"/situations/{situation['id']}" in page and 'value="lefevre"' in page

@@ -276,7 +276,11 @@ def _paths() -> dict[tuple[str, str], dict[str, Any]]:
                     query("shared_with", "Partagées avec cette organisation (id).",
                           {"type": "integer", "minimum": 1}),
                     query("referent", "`me` ou l'identifiant de la référente."),
-                    query("review_due", "Révision échue.", FLAG), *PAGE]),
+                    query("review_due", "Révision échue.", FLAG),
+                    query("person_id", "Les situations de cette personne (id).",
+                          {"type": "integer", "minimum": 1}),
+                    query("q", "Mots des noms de la personne (accents et casse ignorés).",
+                          {"type": "string", "maxLength": 200}), *PAGE]),
         ("/api/v1/situations/<int:situation_id>", "GET"): operation(
             "Une situation (état, version, événements permis, historique)", "Situations",
             CARE, ok=ref("Situation"), params=[sid], headers=ETAG),

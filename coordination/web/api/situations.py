@@ -115,7 +115,8 @@ def list_situations() -> Any:
         db(), current_user, state=request.args.get("state") or None,
         shared_with=_optional_int("shared_with"),
         referent=current_user.id if referent == "me" else _optional_int("referent"),
-        review_due=request.args.get("review_due") in {"1", "true"}, page=page,
+        review_due=request.args.get("review_due") in {"1", "true"},
+        person_id=_optional_int("person_id"), name=request.args.get("q") or None, page=page,
         per_page=per_page)
     return paginated([situation_json(s, full=False) for s in result.items], page, per_page,
                      result.total)
