@@ -238,6 +238,10 @@ def _load_demo_situations(session: Session, coordinator: User,
     situations.run_triage(session, coordinator, benali)
     situations.share_situation(session, coordinator, benali,
                                accounts.find_organisation(session, "CSAPA de l'Aude").id)
+    # His housing is threatened: shared with the SIAO too, under his consent naming it, which
+    # does not cover health details (the SIAO sees the situation without them).
+    situations.share_situation(session, coordinator, benali,
+                               accounts.find_organisation(session, "SIAO 11").id)
     # Théo Rouquette, 22: cannabis and a first psychotic episode, followed since the
     # summer; his review falls before the next meeting.
     rouquette = situations.open_situation(session, coordinator, people["ROUQUETTE"].id,

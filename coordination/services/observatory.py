@@ -165,6 +165,28 @@ def parse_query(args: Mapping[str, Any], today: date) -> ObservatoryQuery:
 
 # --- labels --------------------------------------------------------------------------------
 
+def describe_filters(query: ObservatoryQuery) -> list[tuple[str, str]]:
+    """The question's filters as a reader says them: (French name, French value)."""
+    taxonomy = load_taxonomy()
+    described: list[tuple[str, str]] = []
+    if "territory" in query.group_by:
+        described.append((FILTER_LABELS["territory_level"],
+                          TERRITORY_LEVELS[query.territory_level]))
+    if query.departement:
+        described.append((FILTER_LABELS["departement"], query.departement))
+    if query.type:
+        described.append((FILTER_LABELS["type"], taxonomy.label("types", query.type)))
+    if query.cause:
+        described.append((FILTER_LABELS["cause"], taxonomy.label("causes", query.cause)))
+    if query.service_category:
+        described.append((FILTER_LABELS["service_category"],
+                          CATEGORIES[query.service_category].label))
+    if query.organisation_type:
+        described.append((FILTER_LABELS["organisation_type"],
+                          OrganisationType(query.organisation_type).label))
+    return described
+
+
 def period_label(dimension: str, code: str) -> str:
     if dimension == "quarter":
         year, quarter = code.split("-T")
@@ -458,7 +480,8 @@ def report_pdf(figures: RuptureFigures, organisation_name: str, zone: tzinfo) ->
 
     return pdf.observatory_report_pdf(figures, organisation_name,
                                       definitions(figures.threshold), zone,
-                                      DIMENSION_LABELS, SUPPRESSED_TEXT)
+                                      DIMENSION_LABELS, SUPPRESSED_TEXT,
+                                      describe_filters(figures.query))
 
 
 # --- activity ------------------------------------------------------------------------------

@@ -10,7 +10,14 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from coordination.db import utcnow
 from coordination.workflows.complex_case import COMPLEX_CASE
@@ -306,18 +313,18 @@ def _bar_chart(bars: list[tuple[str, int | None]], width: float, masked_text: st
 
 def observatory_report_pdf(figures: Any, organisation_name: str,
                            definitions: list[tuple[str, str]], zone: Any,
-                           dimension_labels: dict[str, str], masked_text: str) -> bytes:
+                           dimension_labels: dict[str, str], masked_text: str,
+                           filters: list[tuple[str, str]]) -> bytes:
     """The observatory report for the ARS: counts only (no name, no free text), masked
-    cells written as words, a chart, the definitions; header and footer on every page."""
+    cells written as words, a chart, the definitions; header and footer on every page.
+    `filters`: the question's filters in words (observatory.describe_filters)."""
     buffer = BytesIO()
     generated = utcnow().astimezone(zone)
     query = figures.query
     width = A4[0] - 36 * mm
     period = f"du {query.date_from:%d/%m/%Y} au {query.date_to:%d/%m/%Y}"
     dims = list(figures.dimensions)
-    filters = ", ".join(f"{k} = {v}" for k, v in query.as_args().items()
-                        if k not in ("from", "to", "group_by", "territory_level")
-                        or (k == "territory_level" and "territory" in dims))
+    described = "; ".join(f"{name.lower()} : {value}" for name, value in filters)
 
     def cell(row: dict[str, Any]) -> str:
         return masked_text if row.get("suppressed") else str(row["count"])
@@ -326,7 +333,7 @@ def observatory_report_pdf(figures: Any, organisation_name: str,
         Paragraph("Observatoire des ruptures de parcours", _STYLES["Title"]),
         _p(f"{organisation_name} — période {period}. Regroupement : "
            + ", ".join(dimension_labels[d].lower() for d in dims)
-           + (f". Filtres : {filters}" if filters else "") + "."),
+           + (f". Filtres — {described}" if described else "") + "."),
         _p(f"Rapport édité le {generated:%d/%m/%Y à %H:%M}. Effectifs de 1 à "
            f"{figures.threshold - 1} masqués (secret statistique)."),
         Spacer(1, 4 * mm),
@@ -340,11 +347,12 @@ def observatory_report_pdf(figures: Any, organisation_name: str,
              else f"{figures.median_repair_days:.0f} jours"),
             *((r["persons_label"], cell(r)) for r in figures.recurrence))],
             [width * 0.6, width * 0.4]),
-        Paragraph("Graphique", _STYLES["Heading3"]),
     ]
     bars = figures.chart_bars(limit=45)
     if bars:
-        story.append(_bar_chart(bars, width, masked_text))
+        # The heading goes with its chart: never alone at the foot of a page.
+        story.append(KeepTogether([Paragraph("Graphique", _STYLES["Heading3"]),
+                                   _bar_chart(bars, width, masked_text)]))
         if len(figures.rows) > len(bars):
             story.append(_p(f"Graphique limité aux {len(bars)} premières lignes du tableau."))
     story.append(Paragraph("Effectifs", _STYLES["Heading3"]))

@@ -156,7 +156,7 @@ def export():  # type: ignore[no-untyped-def]
     filters = calls.parse_filters(request.args)
     rows = calls.export_csv(db(), current_user, filters, zone=local_zone())
     name = f"appels-{filters.date_from or 'debut'}-{filters.date_to or date.today()}.csv"
-    return Response(stream_with_context(rows), mimetype="text/csv; charset=utf-8",
+    return Response(stream_with_context(rows), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

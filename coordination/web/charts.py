@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-ROW, LABEL_WIDTH, BAR_WIDTH, TOP = 24, 300, 360, 8
-MAX_LABEL = 48
+ROW, LABEL_WIDTH, BAR_WIDTH, TOP = 24, 340, 340, 8
+MAX_LABEL = 46  # characters that fit LABEL_WIDTH at 12 px
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…"
+    """A label that fits: a combined label ("type · T1 2026") keeps its last parts (the
+    period, the territory) whole and shortens its first, so bars stay distinguishable."""
+    if len(text) <= MAX_LABEL:
+        return text
+    *first, last = text.split(" · ")
+    if first:
+        room = MAX_LABEL - len(last) - 3
+        head = " · ".join(first)
+        if room >= 8:
+            return (head[:room - 1] + "…" if len(head) > room else head) + " · " + last
+    return text[:MAX_LABEL - 1] + "…"
 
 
 def bar_chart_svg(bars: list[tuple[str, int | None]], title: str) -> Markup:

@@ -243,7 +243,7 @@ def access_history_csv(person_id: int):  # type: ignore[no-untyped-def]
         writer.writerow([e.occurred_at.isoformat(timespec="seconds"), e.actor,
                          ACTION_LABELS.get(e.action, e.action), e.object_type, e.object_id or "",
                          ",".join(e.changed_fields), _csv_safe(e.detail or "")])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8", headers={
+    return Response("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="historique-acces-{person_id}.csv"'})
 
 

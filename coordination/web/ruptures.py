@@ -182,7 +182,7 @@ def observatory_csv():  # type: ignore[no-untyped-def]
     rows = observatory.export_csv(db(), current_user, query,
                                   threshold=settings().suppression_threshold)
     name = f"observatoire-ruptures-{query.date_from}-{query.date_to}.csv"
-    return Response(stream_with_context(rows), mimetype="text/csv; charset=utf-8",
+    return Response(stream_with_context(rows), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -202,7 +202,9 @@ def test_the_observatory_page_shows_a_chart_and_masked_cells(client, auth, perso
 def test_csv_and_pdf_exports_never_carry_a_small_count(client, auth, personas, history):
     auth.login("emma@dac11.test")
     query = f"from={LAST_QUARTER_DAY.replace(day=1)}&group_by=type"
-    csv_text = client.get(f"/observatoire/ruptures.csv?{query}").get_data(as_text=True)
+    csv_response = client.get(f"/observatoire/ruptures.csv?{query}")
+    assert csv_response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    csv_text = csv_response.get_data(as_text=True)
     lines = [line.split(";") for line in csv_text.strip().splitlines()]
     assert lines[0][-1] == "Ruptures"
     values = [line[-1] for line in lines[1:]]
@@ -213,6 +215,11 @@ def test_csv_and_pdf_exports_never_carry_a_small_count(client, auth, personas, h
     text = pdf_text(pdf.data)
     assert "secret statistique" in text and "Observatoire des ruptures" in text
     assert "(3)" not in text and "(2)" not in text
+    # filters said in words, not parameter names
+    filtered = pdf_text(client.get(f"/observatoire/rapport.pdf?{query}&departement=11"
+                                   "&organisation_type=siao").data)
+    assert "partement : 11" in filtered and "SIAO" in filtered
+    assert "organisation_type" not in filtered and "departement =" not in filtered
 
 
 def test_the_candidates_page_confirms_and_dismisses(client, auth, coordinator, db_session):
