@@ -129,20 +129,21 @@ def parse_query(args: Mapping[str, str]) -> SearchQuery:
     return query
 
 
-def _full_text(session: Session, statement: Select, words: list[str]) -> Select:
+def _full_text(session: Session, words: list[str]) -> tuple[Any, Any]:
+    """The full-text condition on directory_services, and on SQLite the same match on
+    the FTS table alone (to count its rows without reading the services); (None, None)
+    without words."""
     if not words:
-        return statement
+        return None, None
     if session.get_bind().dialect.name == "postgresql":
         tsquery = " & ".join(f"{w}:*" for w in words)
-        return statement.where(text("to_tsvector('simple', directory_services.search_text) "
-                                    "@@ to_tsquery('simple', :tsquery)")
-                               .bindparams(tsquery=tsquery))
-    match = " ".join(f'"{w}"*' for w in words)
+        return text("to_tsvector('simple', directory_services.search_text) "
+                    "@@ to_tsquery('simple', :tsquery)").bindparams(tsquery=tsquery), None
+    match = text("directory_fts MATCH :match").bindparams(
+        match=" ".join(f'"{w}"*' for w in words))
     # IN (subquery): SQLite runs the full-text match once, whatever the other filters
     # (a join let the planner start from the category index and match row by row).
-    return statement.where(DirectoryService.id.in_(
-        select(_FTS.c.rowid).where(text("directory_fts MATCH :match").bindparams(
-            match=match))))
+    return DirectoryService.id.in_(select(_FTS.c.rowid).where(match)), match
 
 
 class Hit(NamedTuple):
@@ -178,35 +179,37 @@ def commune_point(session: Session, insee: str) -> geo.Point | None:
 
 
 def _search(session: Session, query: SearchQuery) -> Page[Hit]:
-    words = tokens(query.q)
-    statement = select(DirectoryService)
-    statement = _full_text(session, statement, words)
+    conditions: list[Any] = []
+    full_text, fts_match = _full_text(session, tokens(query.q))
+    if full_text is not None:
+        conditions.append(full_text)
+    category = commune = None
     if query.categories:
-        statement = statement.where(DirectoryService.category.in_(query.categories))
+        category = DirectoryService.category.in_(query.categories)
+        conditions.append(category)
     if query.commune:
         if session.get(Commune, query.commune) is None:
             raise ValidationError({"commune": ["Commune inconnue de l'annuaire."]})
-        statement = statement.where(DirectoryService.commune_insee == query.commune)
+        commune = DirectoryService.commune_insee == query.commune
+        conditions.append(commune)
     if query.sector_of:
-        statement = statement.where(DirectoryService.served.any(
+        conditions.append(DirectoryService.served.any(
             ServedCommune.commune_insee == query.sector_of))
     if query.level is not None:
-        statement = statement.where(DirectoryService.care_level == query.level)
+        conditions.append(DirectoryService.care_level == query.level)
     if query.dual_diagnosis is not None:
-        statement = statement.where(DirectoryService.accepts_dual_diagnosis.is_(
-            query.dual_diagnosis))
+        conditions.append(DirectoryService.accepts_dual_diagnosis.is_(query.dual_diagnosis))
     if query.accepting is not None:
-        statement = statement.where(DirectoryService.accepting_new.is_(query.accepting))
+        conditions.append(DirectoryService.accepting_new.is_(query.accepting))
     proximity: Any = literal(4)
     distance: Any = null()
     origin: geo.Point | None = None
+    located: Any = None
     if query.near:
         reference = session.get(Commune, query.near)
         if reference is None:
             raise ValidationError({"near": ["Commune inconnue de l'annuaire."]})
         located = aliased(Commune)
-        statement = statement.outerjoin(located,
-                                        located.insee == DirectoryService.commune_insee)
         proximity = case(
             (DirectoryService.commune_insee == reference.insee, 0),
             (and_(located.epci_siren.is_not(None),
@@ -224,16 +227,37 @@ def _search(session: Session, query: SearchQuery) -> Page[Hit]:
                     "cette commune est inconnue, le rayon ne peut pas s'appliquer."]})
             # Services without coordinates are left out (not known to be that close),
             # except those of the commune itself.
-            statement = statement.where(or_(
+            conditions.append(or_(
                 DirectoryService.commune_insee == reference.insee,
                 distance <= geo.squared_degrees_for_km(query.radius_km)))
-    order: list[Any] = [proximity]
+    # The page's ids and sort keys only (the services' full rows are read for the page
+    # alone, not for every candidate the sort goes through); ORDER BY names the computed
+    # columns, so each is computed once per candidate.
+    proximity_column = proximity.label("proximity")
+    distance_column = distance.label("distance")
+    statement = select(DirectoryService.id, proximity_column, distance_column)
+    if located is not None:
+        statement = statement.outerjoin(located,
+                                        located.insee == DirectoryService.commune_insee)
+    order: list[Any] = [proximity_column] if located is not None else []
     if origin is not None:  # (PostgreSQL refuses a constant NULL in ORDER BY)
-        order += [case((distance.is_(None), 1), else_=0), distance]
-    statement = statement.add_columns(proximity.label("proximity"),
-                                      distance.label("distance")).order_by(
+        order.append(distance_column.asc().nulls_last())
+    statement = statement.where(*conditions).order_by(
         *order, DirectoryService.name_key, DirectoryService.id)
-    return _paginate_rows(session, statement, query.page, query.per_page)
+    if not conditions:
+        count: Select | None = select(func.count()).select_from(DirectoryService)
+    elif fts_match is not None and conditions == [full_text]:
+        # Only the words: as many candidates as full-text matches (the FTS table's rows
+        # are the services', kept in step by migration 0004's triggers), no service read.
+        count = select(func.count()).select_from(_FTS).where(fts_match)
+    elif all(c is category or c is commune for c in conditions):
+        # Read from the (category, commune) index alone.
+        count = select(func.count()).select_from(DirectoryService).where(*conditions)
+    else:
+        # Counting would read every candidate service a second time: the page query
+        # counts its candidates as it goes instead (window count).
+        count = None
+    return _paginate_rows(session, statement, count, query.page, query.per_page)
 
 
 def _squared_degrees(origin: geo.Point) -> Any:
@@ -243,13 +267,27 @@ def _squared_degrees(origin: geo.Point) -> Any:
     return dy * dy + dx * dx
 
 
-def _paginate_rows(session: Session, statement: Select, page: int,
+def _paginate_rows(session: Session, statement: Select, count: Select | None, page: int,
                    per_page: int) -> Page[Hit]:
-    total = session.scalar(select(func.count()).select_from(
-        statement.order_by(None).subquery())) or 0
-    rows = session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page([Hit(row[0], row[1], None if row[2] is None
-                     else round(geo.km_from_squared_degrees(row[2]), 1)) for row in rows],
+    """The page's (id, proximity, distance) rows, then its services by id (one query,
+    with the relationships the answer shows). The total: a short page tells it (it is the
+    last one); otherwise `count`, or, without it, a window count in the page query."""
+    offset = (page - 1) * per_page
+    if count is None:
+        statement = statement.add_columns(func.count().over().label("total"))
+    rows = session.execute(statement.limit(per_page).offset(offset)).all()
+    if rows and count is None:
+        total = rows[0][3]
+    elif len(rows) < per_page and (rows or not offset):
+        total = offset + len(rows)
+    else:  # a full page, or past the last one
+        total = session.scalar(count if count is not None else select(func.count())
+                               .select_from(statement.order_by(None).subquery())) or 0
+    found = {s.id: s for s in session.scalars(
+        select(DirectoryService).where(DirectoryService.id.in_([r[0] for r in rows])))
+    } if rows else {}
+    return Page([Hit(found[r[0]], r[1], None if r[2] is None
+                     else round(geo.km_from_squared_degrees(r[2]), 1)) for r in rows],
                 total, page, per_page)
 
 
