@@ -8,15 +8,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Column,
+    Float,
     Integer,
     MetaData,
     Select,
+    String,
     Table,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -129,22 +133,6 @@ def parse_query(args: Mapping[str, str]) -> SearchQuery:
     return query
 
 
-def _full_text(session: Session, statement: Select, words: list[str]) -> Select:
-    if not words:
-        return statement
-    if session.get_bind().dialect.name == "postgresql":
-        tsquery = " & ".join(f"{w}:*" for w in words)
-        return statement.where(text("to_tsvector('simple', directory_services.search_text) "
-                                    "@@ to_tsquery('simple', :tsquery)")
-                               .bindparams(tsquery=tsquery))
-    match = " ".join(f'"{w}"*' for w in words)
-    # IN (subquery): SQLite runs the full-text match once, whatever the other filters
-    # (a join let the planner start from the category index and match row by row).
-    return statement.where(DirectoryService.id.in_(
-        select(_FTS.c.rowid).where(text("directory_fts MATCH :match").bindparams(
-            match=match))))
-
-
 class Hit(NamedTuple):
     """One search result: the service, its proximity rank to `near` (0 same commune …
     4 farther; 4 without `near`) and its distance in km (None when unknown)."""
@@ -177,80 +165,195 @@ def commune_point(session: Session, insee: str) -> geo.Point | None:
     return geo.centroid([(lat, lon) for lat, lon in rows])
 
 
+class _Shape(NamedTuple):
+    """What a search's statements depend on besides values: the values go in as bound
+    parameters, so each shape's statements are built once per process (and their SQL
+    compiled once), not at every search."""
+
+    postgresql: bool
+    words: bool
+    categories: bool
+    commune: bool
+    sector: bool
+    level: bool
+    dual_diagnosis: bool | None  # (IS TRUE / IS FALSE take no parameter on PostgreSQL)
+    accepting: bool | None
+    near: bool
+    # A reference commune without EPCI, arrondissement or département: compared with
+    # IS NULL, as `== None` has always done.
+    near_nulls: tuple[bool, bool, bool]
+    origin: bool  # the reference commune has a known point: distances
+    radius: bool
+
+
+class _Statements(NamedTuple):
+    page: Select  # the page's services with proximity, distance (and total: `count` None)
+    count: Select | None  # the total read cheaply, or None: a window count in `page`
+    recount: Select  # the total, for a page past the last one (no row to carry it)
+
+
 def _search(session: Session, query: SearchQuery) -> Page[Hit]:
     words = tokens(query.q)
-    statement = select(DirectoryService)
-    statement = _full_text(session, statement, words)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    offset = (query.page - 1) * query.per_page
+    params: dict[str, Any] = {"limit": query.per_page, "offset": offset}
+    if words and postgresql:
+        params["tsquery"] = " & ".join(f"{w}:*" for w in words)
+    elif words:
+        params["match"] = " ".join(f'"{w}"*' for w in words)
     if query.categories:
-        statement = statement.where(DirectoryService.category.in_(query.categories))
+        params["categories"] = list(query.categories)
     if query.commune:
         if session.get(Commune, query.commune) is None:
             raise ValidationError({"commune": ["Commune inconnue de l'annuaire."]})
-        statement = statement.where(DirectoryService.commune_insee == query.commune)
+        params["commune"] = query.commune
     if query.sector_of:
-        statement = statement.where(DirectoryService.served.any(
-            ServedCommune.commune_insee == query.sector_of))
+        params["sector_of"] = query.sector_of
     if query.level is not None:
-        statement = statement.where(DirectoryService.care_level == query.level)
-    if query.dual_diagnosis is not None:
-        statement = statement.where(DirectoryService.accepts_dual_diagnosis.is_(
-            query.dual_diagnosis))
-    if query.accepting is not None:
-        statement = statement.where(DirectoryService.accepting_new.is_(query.accepting))
-    proximity: Any = literal(4)
-    distance: Any = null()
+        params["level"] = query.level
+    near_nulls = (False, False, False)
     origin: geo.Point | None = None
     if query.near:
         reference = session.get(Commune, query.near)
         if reference is None:
             raise ValidationError({"near": ["Commune inconnue de l'annuaire."]})
-        located = aliased(Commune)
-        statement = statement.outerjoin(located,
-                                        located.insee == DirectoryService.commune_insee)
-        proximity = case(
-            (DirectoryService.commune_insee == reference.insee, 0),
-            (and_(located.epci_siren.is_not(None),
-                  located.epci_siren == reference.epci_siren), 1),
-            (located.arrondissement == reference.arrondissement, 2),
-            (located.departement == reference.departement, 3),
-            else_=4)
+        near_nulls = (reference.epci_siren is None, reference.arrondissement is None,
+                      reference.departement is None)
+        params.update(near=reference.insee, near_epci=reference.epci_siren,
+                      near_arrondissement=reference.arrondissement,
+                      near_departement=reference.departement)
         origin = commune_point(session, reference.insee)
         if origin is not None:
-            distance = _squared_degrees(origin)
+            params.update(origin_latitude=origin.latitude,
+                          origin_longitude=origin.longitude,
+                          longitude_scale=origin.longitude_scale)
         if query.radius_km is not None:
             if origin is None:
                 raise ValidationError({"radius_km": [
                     f"Aucun service géolocalisé à {reference.name} : la distance depuis "
                     "cette commune est inconnue, le rayon ne peut pas s'appliquer."]})
-            # Services without coordinates are left out (not known to be that close),
-            # except those of the commune itself.
-            statement = statement.where(or_(
-                DirectoryService.commune_insee == reference.insee,
-                distance <= geo.squared_degrees_for_km(query.radius_km)))
-    order: list[Any] = [proximity]
-    if origin is not None:  # (PostgreSQL refuses a constant NULL in ORDER BY)
-        order += [case((distance.is_(None), 1), else_=0), distance]
-    statement = statement.add_columns(proximity.label("proximity"),
-                                      distance.label("distance")).order_by(
-        *order, DirectoryService.name_key, DirectoryService.id)
-    return _paginate_rows(session, statement, query.page, query.per_page)
+            params["radius"] = geo.squared_degrees_for_km(query.radius_km)
+    statements = _statements(_Shape(
+        postgresql=postgresql, words=bool(words), categories=bool(query.categories),
+        commune=bool(query.commune), sector=bool(query.sector_of),
+        level=query.level is not None, dual_diagnosis=query.dual_diagnosis,
+        accepting=query.accepting, near=bool(query.near), near_nulls=near_nulls,
+        origin=origin is not None, radius=query.radius_km is not None))
+    rows = session.execute(statements.page, params).all()
+    if rows and statements.count is None:
+        total = rows[0][3]
+    elif len(rows) < query.per_page and (rows or not offset):
+        total = offset + len(rows)  # a short page is the last one
+    else:  # a full page (cheap count), or past the last page
+        total = session.scalar(statements.count if statements.count is not None
+                               else statements.recount, params) or 0
+    return Page([Hit(r[0], r[1], None if r[2] is None
+                     else round(geo.km_from_squared_degrees(r[2]), 1)) for r in rows],
+                total, query.page, query.per_page)
 
 
-def _squared_degrees(origin: geo.Point) -> Any:
-    """geo.squared_degrees in SQL (NULL when the service has no coordinates)."""
-    dy = DirectoryService.latitude - origin.latitude
-    dx = (DirectoryService.longitude - origin.longitude) * origin.longitude_scale
-    return dy * dy + dx * dx
-
-
-def _paginate_rows(session: Session, statement: Select, page: int,
-                   per_page: int) -> Page[Hit]:
-    total = session.scalar(select(func.count()).select_from(
-        statement.order_by(None).subquery())) or 0
-    rows = session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page([Hit(row[0], row[1], None if row[2] is None
-                     else round(geo.km_from_squared_degrees(row[2]), 1)) for row in rows],
-                total, page, per_page)
+@lru_cache(maxsize=512)
+def _statements(shape: _Shape) -> _Statements:
+    """A shape's statements: the candidates' ids and sort keys ranked and cut to the page
+    (the services' full rows are read for the page alone, not for every candidate the
+    sort goes through), joined to the page's services and their relationships."""
+    service = DirectoryService
+    conditions: list[Any] = []
+    source: Any = service.__table__
+    fts_match = None
+    indexed_filter = shape.categories or shape.commune
+    if shape.words and shape.postgresql:
+        conditions.append(text("to_tsvector('simple', directory_services.search_text) "
+                               "@@ to_tsquery('simple', :tsquery)").bindparams(
+            bindparam("tsquery", type_=String)))
+    elif shape.words:
+        fts_match = text("directory_fts MATCH :match").bindparams(
+            bindparam("match", type_=String))
+        if indexed_filter:
+            # IN (subquery): SQLite runs the full-text match once, whatever the other
+            # filters (a join let the planner start from the category or commune index
+            # and match row by row).
+            conditions.append(service.id.in_(select(_FTS.c.rowid).where(fts_match)))
+        else:
+            # No indexed filter: the match drives a join, streaming its rows (no list of
+            # every matched id built first).
+            source = source.join(_FTS, _FTS.c.rowid == service.id)
+            conditions.append(fts_match)
+    if shape.categories:
+        conditions.append(service.category.in_(bindparam("categories", expanding=True)))
+    if shape.commune:
+        conditions.append(service.commune_insee == bindparam("commune"))
+    if shape.sector:
+        conditions.append(service.served.any(
+            ServedCommune.commune_insee == bindparam("sector_of")))
+    if shape.level:
+        conditions.append(service.care_level == bindparam("level"))
+    if shape.dual_diagnosis is not None:
+        conditions.append(service.accepts_dual_diagnosis.is_(shape.dual_diagnosis))
+    if shape.accepting is not None:
+        conditions.append(service.accepting_new.is_(shape.accepting))
+    proximity: Any = literal(4)
+    distance: Any = null()
+    if shape.near:
+        located = aliased(Commune, name="located")
+        source = source.outerjoin(located, located.insee == service.commune_insee)
+        no_epci, no_arrondissement, no_departement = shape.near_nulls
+        proximity = case(
+            (service.commune_insee == bindparam("near"), 0),
+            (and_(located.epci_siren.is_not(None), located.epci_siren
+                  == (None if no_epci else bindparam("near_epci"))), 1),
+            (located.arrondissement
+             == (None if no_arrondissement else bindparam("near_arrondissement")), 2),
+            (located.departement
+             == (None if no_departement else bindparam("near_departement")), 3),
+            else_=4)
+    if shape.origin:
+        # geo.squared_degrees in SQL (NULL when the service has no coordinates)
+        dy = service.latitude - bindparam("origin_latitude", type_=Float)
+        dx = (service.longitude - bindparam("origin_longitude", type_=Float)) \
+            * bindparam("longitude_scale", type_=Float)
+        distance = dy * dy + dx * dx
+    if shape.radius:
+        # Services without coordinates are left out (not known to be that close),
+        # except those of the commune itself.
+        conditions.append(or_(service.commune_insee == bindparam("near"),
+                              distance <= bindparam("radius", type_=Float)))
+    indexed_only = len(conditions) == shape.categories + shape.commune  # nothing else
+    if not conditions:
+        count: Select | None = select(func.count()).select_from(service)
+    elif fts_match is not None and conditions == [fts_match]:
+        # Only the words: as many candidates as full-text matches (the FTS table's rows
+        # are the services', kept in step by migration 0004's triggers), none read.
+        count = select(func.count()).select_from(_FTS).where(fts_match)
+    elif indexed_only:  # from the (category, commune) index alone
+        count = select(func.count()).select_from(service).where(*conditions)
+    else:
+        # Counting would read every candidate service a second time: the page query
+        # counts its candidates as it goes instead (window count).
+        count = None
+    # ORDER BY names the computed columns: each is computed once per candidate.
+    proximity_column = proximity.label("proximity")
+    distance_column = distance.label("distance")
+    candidates = select(service.id, proximity_column, distance_column,
+                        service.name_key).select_from(source).where(*conditions)
+    order: list[Any] = [proximity_column] if shape.near else []
+    if shape.origin:  # (PostgreSQL refuses a constant NULL in ORDER BY)
+        order.append(distance_column.asc().nulls_last())
+    ranked_statement = candidates.order_by(*order, service.name_key, service.id)
+    if count is None:
+        ranked_statement = ranked_statement.add_columns(func.count().over().label("total"))
+    ranked = ranked_statement.limit(bindparam("limit", type_=Integer)).offset(
+        bindparam("offset", type_=Integer)).subquery("ranked")
+    # The same order again on the page's rows (a join does not keep it).
+    outer_order: list[Any] = [ranked.c.proximity] if shape.near else []
+    if shape.origin:
+        outer_order.append(ranked.c.distance.asc().nulls_last())
+    page = (select(service, ranked.c.proximity, ranked.c.distance,
+                   *([ranked.c.total] if count is None else []))
+            .join(ranked, ranked.c.id == service.id)
+            .order_by(*outer_order, ranked.c.name_key, ranked.c.id))
+    recount = select(func.count()).select_from(candidates.subquery())
+    return _Statements(page, count, recount)
 
 
 def get_service(session: Session, service_id: int) -> DirectoryService:
