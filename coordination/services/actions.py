@@ -172,7 +172,8 @@ def check_action(session: Session, situation: Situation, data: Mapping[str, Any]
         due_on = None
     if isinstance(due_on, date) and due_on < today and not data.get("confirm_past_due"):
         errors[prefix + "due_on"] = ["Échéance déjà passée : confirmez-la "
-                                     "(confirm_past_due) si c'est voulu."]
+                                     "si c'est voulu (case « je la confirme », ou "
+                                     "confirm_past_due dans l'API)."]
     if errors:
         raise ValidationError(errors)
     assert organisation is not None

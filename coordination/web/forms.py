@@ -122,7 +122,9 @@ class PersonForm(Form):
     first_birth_first_name = StringField("Premier prénom de naissance",
                                          validators=[Optional(), Length(max=100)])
     birth_date = DateField("Date de naissance", validators=[DataRequired(REQUIRED)])
-    sex = SelectField("Sexe", choices=_choices(Sex))
+    # No default: a pre-selected sex is an identity error waiting to happen (RNIV).
+    sex = SelectField("Sexe", choices=_choices(Sex, "— à choisir —"),
+                      validators=[DataRequired(REQUIRED)])
     birth_place_insee = StringField("Lieu de naissance : code commune INSEE",
                                     validators=[Optional(), Length(max=5)])
     birth_country_insee = StringField("ou code pays INSEE si né·e à l'étranger",

@@ -174,12 +174,12 @@ def _read_section(fields: tuple[IntakeField, ...]) -> tuple[dict[str, Any], dict
                 typed[spec.id] = ids
             else:
                 errors[spec.id] = ["Numéros de services séparés par des virgules."]
-                typed[spec.id] = []
+                typed[spec.id] = raw  # shown again as typed (nothing is saved)
         elif spec.type == "integer":
             raw = request.form.get(spec.id, "").strip()
             if raw and not (raw.isascii() and raw.lstrip("-").isdigit()):
                 errors[spec.id] = ["Nombre entier attendu."]
-            typed[spec.id] = int(raw) if raw and spec.id not in errors else None
+            typed[spec.id] = (int(raw) if spec.id not in errors else raw) if raw else None
         else:
             typed[spec.id] = request.form.get(spec.id, "")
     return typed, errors

@@ -137,3 +137,12 @@ def test_partners_and_managers_do_not_reach_the_persons_pages(client, auth, pers
     auth.login(personas[persona].email)
     assert client.get("/personnes/").status_code == 403
     assert client.get("/personnes/nouvelle").status_code == 403
+
+
+def test_the_sex_is_never_chosen_for_the_coordinator(client, auth, personas):
+    auth.login("alice@dac11.test")
+    page = client.get("/personnes/nouvelle").get_data(as_text=True)
+    assert "— à choisir —" in page
+    refused = post(client, "/personnes/nouvelle", **{**FORM, "sex": ""})
+    assert refused.status_code == 422 and "Ce champ est obligatoire" in refused.get_data(
+        as_text=True)

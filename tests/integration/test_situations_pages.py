@@ -76,6 +76,7 @@ def test_a_bad_entry_keeps_the_section_as_typed(coordinator, situation_path):
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Numéros de services" in page and "CMP de Carcassonne" in page
+    assert 'value="12, douze"' in page  # the bad entry itself comes back as typed
 
 
 def test_a_stale_intake_form_is_refused_and_says_why(coordinator, situation_path):
