@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.domain.accounts import OrganisationType, Role
-from coordination.models import Organisation, User
+from coordination.models import MeetingStatus, Organisation, User
 from coordination.services import accounts
 
 # Shown on the console by `make run`; demo databases only.
@@ -495,4 +495,41 @@ def load_demo(session: Session, size: str | None = None, seed: int = 2026,
         from coordination.services import generator
 
         generator.generate(session, size, seed=seed, progress=progress)
+        _keep_story_on_next_agenda(session, coordinator)
     return list(DEMO_ACCOUNTS)
+
+
+# The hand-written story's situations and why the coordinator adds them by hand.
+STORY_AGENDA = {"LEFEVRE": "Sortie du CH sans relais : à organiser avec le CMP et le CSAPA",
+                "ROUQUETTE": "Revue : premier épisode délirant, cannabis quotidien"}
+
+
+def _keep_story_on_next_agenda(session: Session, coordinator: User) -> None:
+    """Generated history fills the next agenda with its own situations; the story a new user
+    follows (Mr Lefevre, Théo Rouquette) is added by hand, as a coordinator would, raising
+    the cap when it is reached rather than pushing another situation out."""
+    from coordination.models import Person, Situation
+    from coordination.services import meetings
+
+    upcoming = meetings.next_meeting_for(session, coordinator.organisation_id)
+    if upcoming is None or upcoming.status is not MeetingStatus.SCHEDULED:
+        return
+    born = {str(p["birth_name"]): date.fromisoformat(str(p["birth_date"]))
+            for p in DEMO_PERSONS}
+    for name, note in STORY_AGENDA.items():
+        situation = session.scalar(select(Situation).join(Person).where(
+            Person.birth_name == name, Person.birth_date == born[name],
+            Situation.state != "closed").order_by(Situation.id))
+        if situation is None:
+            continue
+        item = next((i for i in upcoming.items if i.situation_id == situation.id
+                     and i.position), None)
+        if item is not None and item.manual:
+            continue
+        if item is not None:  # there by the builder's choice: made a hand addition
+            meetings.remove_item(session, coordinator, upcoming, item.id)
+        on_agenda = [i for i in upcoming.items if i.position]
+        if len(on_agenda) >= upcoming.agenda_cap:
+            upcoming.agenda_cap = len(on_agenda) + 1
+            session.commit()
+        meetings.add_item(session, coordinator, upcoming, situation.id, note)

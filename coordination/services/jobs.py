@@ -78,11 +78,14 @@ def prepare_agendas(session: Session, settings: Settings, now: datetime) -> str:
 
 def action_reminders(session: Session, settings: Settings, now: datetime) -> str:
     """Due in two days: the assignee is reminded. Overdue: the assignee and the referent
-    are told, once per due date (a postponed action can fall overdue again)."""
+    are told, once per due date (a postponed action can fall overdue again), for the due
+    dates of the last week: older ones were signalled when they passed, and a first run on
+    years of history sends no flood (they stay on "my actions", marked late)."""
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     soon = overdue = 0
     rows = session.scalars(select(Action).where(Action.state.in_(OPEN_STATES),
-                                                Action.due_on <= today + timedelta(days=2)))
+                                                Action.due_on <= today + timedelta(days=2),
+                                                Action.due_on > today - CATCH_UP))
     from coordination.services import actions as action_service
 
     for action in rows:

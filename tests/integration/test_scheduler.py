@@ -249,3 +249,11 @@ def test_review_reminders_cover_the_last_week_not_years_of_history(db_session, s
     reminders = list(db_session.scalars(select(Notification).where(
         Notification.kind == "review_due")))
     assert len(reminders) == 1
+
+
+def test_actions_overdue_for_months_are_not_signalled_again_on_a_first_run(
+        db_session, settings, overdue_action):
+    db_session.get(Action, overdue_action.id).due_on = NOW.date() - timedelta(days=90)
+    db_session.commit()
+    run_all(db_session, settings, NOW)
+    assert count(db_session, Notification, Notification.kind == "action_overdue") == 0
