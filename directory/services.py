@@ -36,7 +36,7 @@ from coordination.services.pagination import Page
 from directory import geo
 from directory.categories import BY_CODE
 from directory.models import Commune, CurationTask, DirectoryService, ServedCommune
-from directory.text import tokens
+from directory.text import fold, tokens
 
 MAX_PER_PAGE = 100
 MAX_RADIUS_KM = 1000
@@ -370,6 +370,23 @@ def commune_names(session: Session, codes: list[str | None]) -> dict[str, str]:
         return {}
     return dict(session.execute(select(Commune.insee, Commune.name)
                                 .where(Commune.insee.in_(wanted))).all())
+
+
+def communes_named(session: Session, name: str) -> list[tuple[str, str, str]]:
+    """(INSEE code, name, département) of the communes called `name` (accents, case,
+    hyphens and « Saint »/« St » ignored), for a person typing a commune rather than its
+    code; several when the name is shared (Saint-Martin…)."""
+    wanted = _commune_key(name)
+    if not wanted:
+        return []
+    return [(insee, label, departement) for insee, label, departement in session.execute(
+        select(Commune.insee, Commune.name, Commune.departement).order_by(Commune.insee))
+        if _commune_key(label) == wanted]
+
+
+def _commune_key(name: str) -> str:
+    words = fold(name).replace("-", " ").replace("'", " ").split()
+    return " ".join("saint" if w == "st" else "sainte" if w == "ste" else w for w in words)
 
 
 def get_services(session: Session, ids: list[int]) -> list[DirectoryService]:

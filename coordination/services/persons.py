@@ -47,6 +47,7 @@ from coordination.models import (
 )
 from coordination.services import audit, policy
 from coordination.services.pagination import Page, paginate
+from directory import services as directory_services
 
 # Tables holding a person_id that a merge moves to the survivor. Later modules (calls,
 # situations) register theirs with `register_person_reference`.
@@ -289,12 +290,49 @@ def _check_ins_free(session: Session, actor: User, ins: str | None,
         raise ValidationError({"ins": [f"Ce matricule INS est déjà celui de la fiche "
                                        f"n° {holder.id}."]})
 
+def _clean_with_communes(session: Session, data: Mapping[str, Any], today: date,
+                         partial: bool = False) -> dict[str, Any]:
+    """clean_person_fields, communes typed by name included; every problem named at once."""
+    resolved, problems = _communes_by_code(session, data)
+    try:
+        values = clean_person_fields(resolved, today, partial=partial)
+    except ValidationError as exc:
+        raise ValidationError({**exc.fields, **problems}) from None
+    if problems:
+        raise ValidationError(problems)
+    return values
+
+
+def _communes_by_code(session: Session, data: Mapping[str, Any]
+                      ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """A commune typed by name (« Narbonne ») becomes its INSEE code; a name several
+    communes share is refused listing them, so the coordinator picks one."""
+    resolved = dict(data)
+    problems: dict[str, list[str]] = {}
+    for name in ("commune_insee", "birth_place_insee"):
+        raw = data.get(name)
+        if not isinstance(raw, str) or not raw.strip() \
+                or identity.is_commune_code(raw.strip().upper()):
+            continue
+        found = directory_services.communes_named(session, raw)
+        if len(found) == 1:
+            resolved[name] = found[0][0]
+            continue
+        resolved.pop(name)  # named below, not again as an invalid code
+        problems[name] = ["Plusieurs communes portent ce nom : " + ", ".join(
+            f"{label} ({departement}) : {insee}" for insee, label, departement
+            in found[:8]) + ". Indiquez le code INSEE."] if found else [
+            f"Commune « {raw.strip()[:60]} » inconnue : indiquez son nom exact ou son "
+            "code INSEE (ex. 11069)."]
+    return resolved, problems
+
+
 def create_person(session: Session, actor: User, data: Mapping[str, Any], *,
                   force: bool = False, force_reason: str | None = None,
                   today: date | None = None) -> Person:
     if not policy.can_edit_person(actor):
         raise NotFound()
-    values = clean_person_fields(data, today or date.today())
+    values = _clean_with_communes(session, data, today or date.today())
     _status_consistency(values)
     reason = " ".join((force_reason or "").split())
     if force and not reason:
@@ -353,8 +391,9 @@ def update_person(session: Session, actor: User, person: Person, data: Mapping[s
     if not policy.can_edit_person(actor) or person.is_tombstone:
         raise NotFound("Personne introuvable.")
     check_version(person.version, expected_version, "cette personne")
-    values = clean_person_fields({k: v for k, v in data.items() if k in EDITABLE_FIELDS},
-                                 today or date.today(), partial=True)
+    values = _clean_with_communes(session, {k: v for k, v in data.items()
+                                            if k in EDITABLE_FIELDS},
+                                  today or date.today(), partial=True)
     requested_status = values.pop("identity_status", None)
     changed = {k for k, v in values.items() if getattr(person, k) != v}
     lowered = identity.status_after_strict_trait_edit(person.identity_status, changed)

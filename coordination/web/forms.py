@@ -125,8 +125,9 @@ class PersonForm(Form):
     # No default: a pre-selected sex is an identity error waiting to happen (RNIV).
     sex = SelectField("Sexe", choices=_choices(Sex, "— à choisir —"),
                       validators=[DataRequired(REQUIRED)])
-    birth_place_insee = StringField("Lieu de naissance : code commune INSEE",
-                                    validators=[Optional(), Length(max=5)])
+    birth_place_insee = StringField("Lieu de naissance (commune d'Occitanie par son nom, "
+                                    "ou code commune INSEE)",
+                                    validators=[Optional(), Length(max=100)])
     birth_country_insee = StringField("ou code pays INSEE si né·e à l'étranger",
                                       validators=[Optional(), Length(max=5)])
     used_name = StringField("Nom utilisé", validators=[Optional(), Length(max=100)])
@@ -134,8 +135,8 @@ class PersonForm(Form):
     identity_status = SelectField("Statut de l'identité", choices=_choices(IdentityStatus))
     ins = StringField("Matricule INS (identité récupérée ou qualifiée)",
                       validators=[Optional(), Length(max=21)])
-    commune_insee = StringField("Commune de résidence : code INSEE",
-                                validators=[Optional(), Length(max=5)])
+    commune_insee = StringField("Commune de résidence (nom ou code INSEE)",
+                                validators=[Optional(), Length(max=100)])
     address = StringField("Adresse", validators=[Optional(), Length(max=300)])
     phone = StringField("Téléphone", validators=[Optional(), Length(max=30)])
     gp_name = StringField("Médecin traitant", validators=[Optional(), Length(max=200)])

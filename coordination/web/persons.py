@@ -24,6 +24,7 @@ from coordination.web.forms import (
     RevokeForm,
     apply_errors,
 )
+from directory import services as directory_services
 
 bp = Blueprint("persons", __name__, url_prefix="/personnes")
 SEX_LABELS = {sex.value: sex.label for sex in Sex}
@@ -101,6 +102,9 @@ def show(person_id: int):  # type: ignore[no-untyped-def]
                            consent_forms=consent_forms, revoke=RevokeForm(),
                            from_call=_from_call(),
                            calls=calls.person_calls(db(), current_user, overview.person),
+                           commune_names=directory_services.commune_names(
+                               db(), [overview.person.commune_insee,
+                                      overview.person.birth_place_insee]),
                            situations=situations.list_situations(
                                db(), current_user, person_id=overview.person.id,
                                per_page=20).items

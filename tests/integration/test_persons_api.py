@@ -394,3 +394,14 @@ def test_searching_records_a_read_for_each_person_shown(client, coordinator, db_
     reads = db_session.scalars(select(AuditEvent).where(
         AuditEvent.action == "read", AuditEvent.detail == "recherche")).all()
     assert [r.object_id for r in reads] == [str(person_id)]
+
+
+def test_a_commune_typed_by_name_becomes_its_code(client, coordinator, db_session):
+    from directory import reference
+
+    reference.load_communes(db_session, {"11"})
+    created = create(client, coordinator, commune_insee="Narbonne")
+    assert created.status_code == 201 and created.get_json()["commune_insee"] == "11262"
+    unknown = create(client, coordinator, birth_name="AUTRE", commune_insee="Atlantide")
+    assert unknown.status_code == 422
+    assert "Atlantide" in unknown.get_json()["error"]["details"]["fields"]["commune_insee"][0]

@@ -58,7 +58,7 @@ def test_invalid_fields_keep_every_typed_value_and_name_the_problem(coordinator)
         **FORM, "birth_date": "2999-01-01", "commune_insee": "ABC", "phone": "04 68 00 00 00"})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "dans le futur" in page and "Code commune INSEE invalide" in page
+    assert "dans le futur" in page and "Commune « ABC » inconnue" in page
     assert 'value="04 68 00 00 00"' in page and 'value="ABC"' in page
 
 
