@@ -45,8 +45,11 @@ def search():  # type: ignore[no-untyped-def]
     page = as_page(request.args.get("page"))
     result = persons.search_persons(db(), current_user, text, born, page, 50) \
         if (text or born) and not error else None
+    names = directory_services.commune_names(
+        db(), [p.commune_insee for p in result.items]) if result else {}
     return render_template("persons/search.html", q=text, born=born_raw, error=error,
-                           result=result, from_call=_from_call()), 422 if error else 200
+                           result=result, from_call=_from_call(),
+                           commune_names=names), 422 if error else 200
 
 
 def _from_call():  # type: ignore[no-untyped-def]
