@@ -3,7 +3,7 @@ once, agendas built and frozen on their day (and once after a downtime), reminde
 sent twice, e-mails through a local SMTP server."""
 
 import socket
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -114,29 +114,43 @@ def test_notifications_name_actions_and_calls_by_number_never_by_typed_text(
     assert any(f"action n° {overdue_action.id}" in t for t in titles)
 
 
-def test_notifications_are_e_mailed_once_through_smtp(db_session, settings, overdue_action):
+@dataclass
+class SmtpServer:
+    """A local SMTP server: what it received, whether it refuses for now (451), and the
+    settings that send to it."""
+    settings: object
+    received: list = field(default_factory=list)
+    refusing: bool = False
+
+
+@pytest.fixture
+def smtp(settings):
     from aiosmtpd.controller import Controller
-
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
-            received.append((envelope.rcpt_tos, envelope.content.decode()))
-            return "250 OK"
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    server = SmtpServer(replace(settings, smtp_host="127.0.0.1", smtp_port=port,
+                                smtp_sender="dac11@example.org"))
+
+    class Handler:
+        async def handle_DATA(self, _server, _session, envelope):  # noqa: N802 - aiosmtpd API
+            if server.refusing:
+                return "451 Try again later"
+            server.received.append((envelope.rcpt_tos, envelope.content.decode()))
+            return "250 OK"
+
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
-    try:
-        mailing = replace(settings, smtp_host="127.0.0.1", smtp_port=port,
-                          smtp_sender="dac11@example.org")
-        run_all(db_session, mailing, NOW)
-        sent_first = len(received)
-        run_all(db_session, mailing, NOW + timedelta(hours=1))
-    finally:
-        controller.stop()
+    yield server
+    controller.stop()
+
+
+def test_notifications_are_e_mailed_once_through_smtp(db_session, smtp, overdue_action):
+    run_all(db_session, smtp.settings, NOW)
+    sent_first = len(smtp.received)
+    run_all(db_session, smtp.settings, NOW + timedelta(hours=1))
+    received = smtp.received
     assert sent_first == len(received) == count(db_session, Notification) > 0
     assert "bob@csapa.test" in {r for rcpts, _ in received for r in rcpts}
     # the action's title names the person: an e-mail never carries it
@@ -145,50 +159,31 @@ def test_notifications_are_e_mailed_once_through_smtp(db_session, settings, over
 
 
 def test_a_refused_e_mail_is_tried_again_later_and_a_half_sent_run_is_taken_over(
-        db_session, settings, overdue_action):
-    from aiosmtpd.controller import Controller
-
+        db_session, smtp, overdue_action):
     from coordination.services import notifications
 
-    received, refusing = [], [True]
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
-            if refusing[0]:
-                return "451 Try again later"
-            received.append(envelope.rcpt_tos)
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        mailing = replace(settings, smtp_host="127.0.0.1", smtp_port=port,
-                          smtp_sender="dac11@example.org")
-        for notification in db_session.scalars(select(Notification)):
-            notification.email_status = None
-        db_session.commit()
-        total = count(db_session, Notification)
-        assert notifications.send_pending_emails(db_session, mailing, now=NOW) == 0
-        statuses = {n.email_status for n in db_session.scalars(select(Notification))}
-        assert statuses == {"failed"}
-        refusing[0] = False
-        # not before the pause…
-        assert notifications.send_pending_emails(
-            db_session, mailing, now=NOW + timedelta(minutes=5)) == 0
-        # …then once; a notification a stopped run left "sending" is taken over too
-        stuck = db_session.scalars(select(Notification)).first()
-        stuck.email_status = "sending"
-        db_session.commit()
-        assert notifications.send_pending_emails(
-            db_session, mailing, now=NOW + timedelta(minutes=11)) == total
-        assert notifications.send_pending_emails(
-            db_session, mailing, now=NOW + timedelta(hours=2)) == 0
-    finally:
-        controller.stop()
-    assert len(received) == total
+    mailing = smtp.settings
+    smtp.refusing = True
+    for notification in db_session.scalars(select(Notification)):
+        notification.email_status = None
+    db_session.commit()
+    total = count(db_session, Notification)
+    assert notifications.send_pending_emails(db_session, mailing, now=NOW) == 0
+    statuses = {n.email_status for n in db_session.scalars(select(Notification))}
+    assert statuses == {"failed"}
+    smtp.refusing = False
+    # not before the pause…
+    assert notifications.send_pending_emails(
+        db_session, mailing, now=NOW + timedelta(minutes=5)) == 0
+    # …then once; a notification a stopped run left "sending" is taken over too
+    stuck = db_session.scalars(select(Notification)).first()
+    stuck.email_status = "sending"
+    db_session.commit()
+    assert notifications.send_pending_emails(
+        db_session, mailing, now=NOW + timedelta(minutes=11)) == total
+    assert notifications.send_pending_emails(
+        db_session, mailing, now=NOW + timedelta(hours=2)) == 0
+    assert len(smtp.received) == total
     assert {n.email_status for n in db_session.scalars(select(Notification))} == {"sent"}
     assert {n.email_attempts for n in db_session.scalars(select(Notification))} == {2}
 
