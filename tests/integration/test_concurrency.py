@@ -66,6 +66,18 @@ def test_concurrent_writers_keep_one_unbroken_audit_chain(shared_db, settings):
     assert report.broken is None and report.checked >= 30
 
 
+def _open_situation(session, birth_name="Roux", born="1990-02-03"):
+    """A person and their situation opened by the coordinator (who is returned too)."""
+    from coordination.models import User
+    from coordination.services import persons, situations
+
+    audit.set_actor(session, audit.AuditActor(None, "test"))
+    alice = session.scalar(select(User))
+    person = persons.create_person(session, alice, {
+        "birth_name": birth_name, "birth_first_names": "Léa", "birth_date": born, "sex": "F"})
+    return alice, situations.open_situation(session, alice, person.id)
+
+
 def test_two_coordinators_firing_on_the_same_situation_one_wins_the_other_conflicts(
         shared_db):
     """Both loaded version 1; the second write finds the row changed and is refused
@@ -73,15 +85,10 @@ def test_two_coordinators_firing_on_the_same_situation_one_wins_the_other_confli
     from sqlalchemy.orm.exc import StaleDataError
 
     from coordination.models import Situation, TransitionRecord, User
-    from coordination.services import persons, situations
+    from coordination.services import situations
 
     with shared_db() as session:
-        audit.set_actor(session, audit.AuditActor(None, "test"))
-        alice = session.scalar(select(User))
-        person = persons.create_person(session, alice, {
-            "birth_name": "Roux", "birth_first_names": "Léa", "birth_date": "1990-02-03",
-            "sex": "F"})
-        situation_id = situations.open_situation(session, alice, person.id).id
+        situation_id = _open_situation(session)[1].id
 
     def load():
         session = shared_db()
@@ -116,16 +123,11 @@ def test_two_coordinators_firing_on_the_same_situation_one_wins_the_other_confli
 def test_each_transition_moves_the_version_by_one_and_leaves_nothing_to_flush(shared_db):
     """The state is written by a conditional UPDATE: the object returned holds what the
     database holds, and the next transition checks against that version."""
-    from coordination.models import Situation, User
-    from coordination.services import persons, situations
+    from coordination.models import Situation
+    from coordination.services import situations
 
     with shared_db() as session:
-        audit.set_actor(session, audit.AuditActor(None, "test"))
-        alice = session.scalar(select(User))
-        person = persons.create_person(session, alice, {
-            "birth_name": "Roux", "birth_first_names": "Léa", "birth_date": "1990-02-03",
-            "sex": "F"})
-        situation = situations.open_situation(session, alice, person.id)
+        alice, situation = _open_situation(session)
         situations.fire_event(session, alice, situation, "close",
                               fields={"closure_reason": "declined"})
         assert not session.dirty and situation.version == 2
@@ -166,20 +168,13 @@ def test_a_hand_edit_and_an_agenda_rebuild_cannot_overwrite_each_other(shared_db
     from sqlalchemy.orm.exc import StaleDataError
 
     from coordination.models import Meeting, User
-    from coordination.services import meetings, persons, situations
+    from coordination.services import meetings
 
     paris = ZoneInfo("Europe/Paris")
-    opened_ids: list[int] = []
     with shared_db() as session:
-        audit.set_actor(session, audit.AuditActor(None, "test"))
-        alice = session.scalar(select(User))
-        for name, born in (("Roux", "1990-02-03"), ("Fabre", "1975-08-21")):
-            person = persons.create_person(session, alice, {
-                "birth_name": name, "birth_first_names": "Léa", "birth_date": born,
-                "sex": "F"})
-            persons.record_consent(session, alice, person,
-                                   {"kind": "information", "method": "oral"})
-            opened_ids.append(situations.open_situation(session, alice, person.id).id)
+        pairs = [_open_situation(session, name, born)
+                 for name, born in (("Roux", "1990-02-03"), ("Fabre", "1975-08-21"))]
+        alice, opened_ids = pairs[0][0], [situation.id for _, situation in pairs]
         meeting = meetings.create_meeting(session, alice, {
             "title": "Réunion", "starts_at": (datetime.now(UTC) + timedelta(days=5)).isoformat()},
             paris)
