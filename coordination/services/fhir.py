@@ -18,7 +18,7 @@ from coordination.db import utcnow
 from coordination.domain.identity import IdentityStatus, Sex
 from coordination.domain.ruptures import load_taxonomy
 from coordination.models import Action, AgendaItem, Organisation, Rupture, Situation, User
-from coordination.services import actions, meetings, ruptures, situations
+from coordination.services import actions, meetings, policy, ruptures, situations
 
 # Identifier systems (ANS): INS-NIR and FINESS (entité géographique / juridique).
 INS_NIR_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
@@ -48,7 +48,8 @@ def situation_bundle(session: Session, actor: User, situation_id: int) -> dict[s
     encounters = {item.id: encounter(item) for item in discussions}
     resources += encounters.values()
     resources += [task(a, situation, encounters) for a in visible_actions]
-    texts = ruptures.readable_texts(session, actor, found_ruptures, situation)
+    texts = ruptures.readable_texts(actor, found_ruptures,
+                                    policy.sees_health_details(session, actor, situation))
     resources += [detected_issue(r, r.id in texts) for r in found_ruptures]
     resources.append(care_plan(situation, visible_actions, discussions, found_ruptures))
     return {

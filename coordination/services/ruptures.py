@@ -195,12 +195,18 @@ def list_for_situation(session: Session, actor: User, situation: Situation) -> l
                   Rupture.id.desc())))
 
 
-def readable_texts(session: Session, actor: User, found: list[Rupture],
-                   situation: Situation) -> set[int]:
+def readable_texts(actor: User, found: list[Rupture], health_details: bool) -> set[int]:
     """Ids of the ruptures (of one situation) whose free texts `actor` may read
-    (policy.sees_rupture_texts): pages, API, PDF and FHIR ask here."""
-    health = policy.sees_health_details(session, actor, situation)
-    return {r.id for r in found if policy.sees_rupture_texts(actor, r, health)}
+    (policy.sees_rupture_texts), given whether they see its health details (known from
+    situations.readable_intake or policy.sees_health_details, asked once per request):
+    pages, API, PDF and FHIR ask here."""
+    return {r.id for r in found if policy.sees_rupture_texts(actor, r, health_details)}
+
+
+def texts_readable(session: Session, actor: User, rupture: Rupture) -> bool:
+    """The same for one rupture read on its own."""
+    return policy.sees_rupture_texts(
+        actor, rupture, policy.sees_health_details(session, actor, rupture.situation))
 
 
 def taxonomy() -> Taxonomy:

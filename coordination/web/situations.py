@@ -110,7 +110,8 @@ def situation_page(situation: Situation, *, new_action: dict[str, str] | None = 
         discussions=meetings.situation_discussions(db(), situation),
         action_type_list=list(ActionType),
         ruptures=found_ruptures,
-        rupture_texts=ruptures.readable_texts(db(), current_user, found_ruptures, situation),
+        rupture_texts=ruptures.readable_texts(current_user, found_ruptures,
+                                              readable.health_details),
         taxonomy=load_taxonomy(), partner_organisations=accounts.list_organisations(db()),
         today=local_today(), new_action=new_action or {},
         new_action_errors=new_action_errors or {},
@@ -240,12 +241,12 @@ def synthesis_pdf(situation_id: int):  # type: ignore[no-untyped-def]
         "domain": dict(domains.choices) if domains and domains.choices else {},
     }
     found_ruptures = ruptures.list_for_situation(db(), current_user, situation)
+    readable = situations.readable_intake(db(), current_user, situation)
     document = pdf.situation_synthesis_pdf(
-        situation, situations.readable_intake(db(), current_user, situation),
-        actions.situation_actions(db(), current_user, situation),
+        situation, readable, actions.situation_actions(db(), current_user, situation),
         meetings.situation_discussions(db(), situation), found_ruptures,
-        ruptures.readable_texts(db(), current_user, found_ruptures, situation), labels,
-        local_zone())
+        ruptures.readable_texts(current_user, found_ruptures, readable.health_details),
+        labels, local_zone())
     return Response(document, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="synthese-situation-{situation.id}.pdf"'})
 

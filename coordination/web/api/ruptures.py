@@ -27,12 +27,9 @@ CARE = (Role.COORDINATOR, Role.PARTNER)
 READERS = (Role.MANAGER, Role.COORDINATOR)
 
 
-def rupture_json(rupture: Rupture, texts: bool | None = None) -> dict[str, Any]:
-    """`texts`: whether the reader may read the free texts (ruptures.readable_texts);
-    asked here for one rupture when the caller did not."""
-    if texts is None:
-        texts = rupture.id in ruptures.readable_texts(db(), current_user, [rupture],
-                                                      rupture.situation)
+def rupture_json(rupture: Rupture, texts: bool) -> dict[str, Any]:
+    """`texts`: whether the reader may read the free texts (ruptures.readable_texts, or
+    ruptures.texts_readable for one rupture)."""
     taxonomy = load_taxonomy()
 
     def coded(section: str, code: str | None) -> str | None:
@@ -61,6 +58,10 @@ def rupture_json(rupture: Rupture, texts: bool | None = None) -> dict[str, Any]:
         "resolved_by": rupture.resolved_by.full_name if rupture.resolved_by else None,
         "texts_withheld": not texts,
     }
+
+
+def _json(rupture: Rupture) -> dict[str, Any]:
+    return rupture_json(rupture, ruptures.texts_readable(db(), current_user, rupture))
 
 
 def candidate_json(candidate: RuptureCandidate) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def declare_rupture(situation_id: int) -> Any:
     rupture = ruptures.declare_rupture(db(), current_user, situation_id, body,
                                        expected_version=expected_version(body.get("version")),
                                        today=_today())
-    return jsonify(rupture_json(rupture)), 201
+    return jsonify(_json(rupture)), 201
 
 
 @bp.get("/situations/<int:situation_id>/ruptures")
@@ -104,14 +105,16 @@ def situation_ruptures(situation_id: int) -> Any:
 
     situation = situations.get_situation(db(), current_user, situation_id, detail="ruptures")
     items = ruptures.list_for_situation(db(), current_user, situation)
-    readable = ruptures.readable_texts(db(), current_user, items, situation)
+    # what the reader sees of the situation tells whether they read the ruptures' texts
+    readable = ruptures.readable_texts(current_user, items, situations.readable_intake(
+        db(), current_user, situation).health_details)
     return paginated_list(items, lambda r: rupture_json(r, r.id in readable))
 
 
 @bp.get("/ruptures/<int:rupture_id>")
 @allow(*CARE)
 def get_rupture(rupture_id: int) -> Any:
-    return jsonify(rupture_json(ruptures.get_rupture(db(), current_user, rupture_id)))
+    return jsonify(_json(ruptures.get_rupture(db(), current_user, rupture_id)))
 
 
 @bp.post("/ruptures/<int:rupture_id>/resolve")
@@ -121,7 +124,7 @@ def resolve_rupture(rupture_id: int) -> Any:
     rupture = ruptures.resolve_rupture(db(), current_user, rupture_id, body,
                                        expected_version=expected_version(body.get("version")),
                                        today=_today())
-    return jsonify(rupture_json(rupture))
+    return jsonify(_json(rupture))
 
 
 @bp.get("/rupture-candidates")
@@ -139,7 +142,7 @@ def list_candidates() -> Any:
 def confirm_candidate(candidate_id: int) -> Any:
     rupture = ruptures.confirm_candidate(db(), current_user, candidate_id,
                                          json_body(required=False), today=_today())
-    return jsonify(rupture_json(rupture)), 201
+    return jsonify(_json(rupture)), 201
 
 
 @bp.post("/rupture-candidates/<int:candidate_id>/dismiss")
