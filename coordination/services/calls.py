@@ -109,9 +109,16 @@ def set_motive_active(session: Session, actor: User, code: str, active: bool) ->
 # --- logging a call ------------------------------------------------------------------------
 
 def log_call(session: Session, actor: User, data: Mapping[str, Any], *,
-             zone: tzinfo = PARIS, now: datetime | None = None) -> Call:
-    """Check everything, then write the call with its motives and orientations at once."""
+             zone: tzinfo = PARIS, now: datetime | None = None,
+             situation_follows: bool = False) -> Call:
+    """Check everything, then write the call with its motives and orientations at once.
+    `situation_follows`: the coordinator chose « situation ouverte » and goes on to open
+    it (situations.open_from_call); until it opens, the call counts as information, and
+    link_situation gives it its outcome when it does."""
     _require_caller_access(actor)
+    if situation_follows and data.get("outcome") == CallOutcome.SITUATION_OPENED.value \
+            and not data.get("situation_id"):
+        data = {**data, "outcome": CallOutcome.INFORMATION.value}
     clean = clean_call(data, now=now or utcnow(), zone=zone,
                        motive_codes={m.code for m in motives(session)})
     errors: dict[str, list[str]] = {}

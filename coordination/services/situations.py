@@ -23,6 +23,7 @@ from coordination.domain.errors import (
 from coordination.domain.identity import age_on
 from coordination.domain.identity_matching import fold
 from coordination.models import (
+    Call,
     Organisation,
     Person,
     Situation,
@@ -109,6 +110,16 @@ def list_situations(session: Session, actor: User, *, state: str | None = None,
 # --- opening and intake --------------------------------------------------------------------
 
 REQUESTER_FIELDS = ("name", "role", "organisation", "phone")
+
+
+def open_from_call(session: Session, actor: User, call: Call) -> Situation | None:
+    """The situation a call opens: the one it already opened, else a new one for its person;
+    None while the person is not identified (the coordinator finds or creates them)."""
+    if call.situation_id is not None:
+        return get_situation(session, actor, call.situation_id)
+    if call.person_id is None:
+        return None
+    return open_situation(session, actor, call.person_id, call_id=call.id)
 
 
 def open_situation(session: Session, actor: User, person_id: Any,

@@ -64,18 +64,12 @@ def new():  # type: ignore[no-untyped-def]
                 db(), directory_services.SearchQuery(q=query, per_page=8)).items]
     elif form.validate_on_submit():
         data = form.call_data(zone)
-        # "Situation ouverte" on the call screen: the call is saved, then the situation
-        # opens at once (the call takes that outcome when it does).
-        opening = data["outcome"] == CallOutcome.SITUATION_OPENED.value \
-            and not data["situation_id"]
-        if opening:
-            data["outcome"] = CallOutcome.INFORMATION.value
         try:
-            call = calls.log_call(db(), current_user, data, zone=zone)
+            call = calls.log_call(db(), current_user, data, zone=zone, situation_follows=True)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            if opening:
+            if data["outcome"] == CallOutcome.SITUATION_OPENED.value:
                 return _open_from(call)
             return redirect(url_for("calls.new", enregistre=call.id))
     if form.errors or form.form_errors:
@@ -218,13 +212,13 @@ def open_situation(call_id: int):  # type: ignore[no-untyped-def]
 def _open_from(call: Any):  # type: ignore[no-untyped-def]
     from coordination.services import situations
 
-    if call.situation_id is not None:
-        return redirect(url_for("situations.show", situation_id=call.situation_id))
-    if call.person_id is None:
+    situation = situations.open_from_call(db(), current_user, call)
+    if situation is None:
         flash(f"Appel n° {call.id} enregistré. Identifiez la personne (ou créez-la) pour "
               "ouvrir la situation.", "success")
         return redirect(url_for("persons.search", appel=call.id, q=call.person_label or None))
-    situation = situations.open_situation(db(), current_user, call.person_id, call_id=call.id)
+    if situation.state != "draft":
+        return redirect(url_for("situations.show", situation_id=situation.id))
     flash("Situation ouverte depuis l'appel : complétez la fiche de recueil.", "success")
     return redirect(url_for("situations.intake", situation_id=situation.id))
 
