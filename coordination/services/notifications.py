@@ -99,6 +99,8 @@ def mark_read(session: Session, user: User, notification_id: int | None = None) 
 # A failed e-mail is tried again after a pause, a few times; one left "sending" by a run that
 # stopped half-way (crash, lost connection) is taken again after the same pause.
 RETRY_AFTER = timedelta(minutes=10)
+# The server refused one message (recipient, sender, content): the others still go.
+REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 MAX_EMAIL_ATTEMPTS = 5
 
 
@@ -152,15 +154,16 @@ def send_pending_emails(session: Session, settings: Settings, limit: int = 200,
                       "pour les détails.\n")
                 try:
                     smtp.send_message(message)
-                except (OSError, smtplib.SMTPException) as exc:
+                except REFUSED as exc:  # this message only: the next ones may go
                     log.warning("notification %s not e-mailed: %s", notification_id, exc)
                     _mark(session, notification_id, "failed")
-                    if isinstance(exc, OSError | smtplib.SMTPServerDisconnected):
-                        raise  # the connection is gone: the rest waits for the next run
                     continue
+                except OSError:  # the connection is gone: the rest waits for the next run
+                    _mark(session, notification_id, "failed")
+                    raise
                 sent += 1
                 _mark(session, notification_id, "sent")
-    except (OSError, smtplib.SMTPException) as exc:
+    except OSError as exc:  # smtplib's errors are OSErrors too
         # The server is down: leave the rest pending for the next run.
         log.warning("SMTP server %s unavailable: %s", settings.smtp_host, exc)
         session.rollback()

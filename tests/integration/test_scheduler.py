@@ -159,15 +159,16 @@ def test_notifications_are_e_mailed_once_through_smtp(db_session, smtp, overdue_
 
 
 def test_a_refused_e_mail_is_tried_again_later_and_a_half_sent_run_is_taken_over(
-        db_session, smtp, overdue_action):
+        db_session, smtp, overdue_action, personas):
     from coordination.services import notifications
 
     mailing = smtp.settings
     smtp.refusing = True
-    for notification in db_session.scalars(select(Notification)):
-        notification.email_status = None
+    notifications.notify(db_session, [personas["coordinator"]], "review_due", "review_due:x",
+                         "Revue prévue")
     db_session.commit()
     total = count(db_session, Notification)
+    assert total >= 2  # a refused message does not stop the next one
     assert notifications.send_pending_emails(db_session, mailing, now=NOW) == 0
     statuses = {n.email_status for n in db_session.scalars(select(Notification))}
     assert statuses == {"failed"}
