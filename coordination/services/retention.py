@@ -141,8 +141,7 @@ def erase_person(session: Session, person_id: int, reason: str,
     person = session.get(Person, person_id)
     if person is None or person.is_tombstone:
         raise NotFound(f"Personne n° {person_id} introuvable (ou fusionnée dans une autre).")
-    records = [person, *session.scalars(select(Person).where(
-        Person.merged_into_id == person.id))]
+    records = [person, *_merged_into(session, person.id)]
     ids = [p.id for p in records]
     situations = session.scalars(select(Situation).where(
         Situation.person_id.in_(ids))).all()
@@ -162,6 +161,18 @@ def erase_person(session: Session, person_id: int, reason: str,
     audit.record(session, "erased", "persons", person.id, detail=reason[:500])
     session.commit()
     return ErasureReport(person.id, len(situations), len(calls), len(records))
+
+
+def _merged_into(session: Session, person_id: int) -> list[Person]:
+    """Every tombstone that leads to this person, through chains of merges (A into B, then
+    B into the survivor): each still holds an identity."""
+    found: list[Person] = []
+    frontier = [person_id]
+    while frontier:
+        layer = list(session.scalars(select(Person).where(Person.merged_into_id.in_(frontier))))
+        found += layer
+        frontier = [p.id for p in layer]
+    return found
 
 
 # --- audit trail retention -----------------------------------------------------------------

@@ -217,3 +217,19 @@ def test_an_erasure_is_refused_while_a_situation_is_open_and_changes_nothing(
         retention.erase_person(db_session, person_id, "   ", utcnow())
     with pytest.raises(NotFound):
         retention.erase_person(db_session, 999_999, "Demande", utcnow())
+
+
+def test_an_erasure_reaches_records_merged_through_a_chain(db_session, personas):
+    """A merged into B, then B into C: erasing C erases A's identity too."""
+    from coordination.services import persons
+
+    alice = personas["coordinator"]
+    ids = [persons.create_person(db_session, alice, {
+        "birth_name": name, "birth_first_names": "Jean", "birth_date": "1971-04-03",
+        "sex": "M"}, force=True, force_reason="autre personne").id
+        for name in ("LEFEVRE", "LEFEBVRE", "LEFEVRES")]
+    persons.merge_persons(db_session, alice, ids[1], ids[0], "même personne")
+    persons.merge_persons(db_session, alice, ids[2], ids[1], "même personne")
+    report = retention.erase_person(db_session, ids[2], "Demande 14", utcnow())
+    assert report.records == 3
+    assert {db_session.get(Person, i).birth_name for i in ids} == {"ANONYMISÉ"}
