@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
@@ -423,12 +423,18 @@ def _change_status(session: Session, actor: User, person: Person,
     person.identity_status = new_status
 
 
+def name_matches(text: str | None) -> list[ColumnElement[bool]]:
+    """Conditions on Person: every word of `text` in the person's names (accents, case
+    and hyphens ignored); none for an empty text."""
+    return [Person.search_text.contains(word, autoescape=True)
+            for word in fold(text or "").split()]
+
+
 def search_persons(session: Session, actor: User, text: str | None, birth_date: date | None,
                    page: int, per_page: int) -> Page[Person]:
     query = select(Person).where(Person.merged_into_id.is_(None),
                                  policy.visible_persons_clause(actor))
-    for word in fold(text or "").split():
-        query = query.where(Person.search_text.contains(word, autoescape=True))
+    query = query.where(*name_matches(text))
     if birth_date is not None:
         query = query.where(Person.birth_date.in_(birth_date_variants(birth_date)))
     query = query.order_by(Person.birth_name, Person.first_birth_first_name, Person.id)

@@ -21,7 +21,6 @@ from coordination.domain.errors import (
     is_id,
 )
 from coordination.domain.identity import age_on
-from coordination.domain.identity_matching import fold
 from coordination.models import (
     Call,
     Organisation,
@@ -86,11 +85,8 @@ def list_situations(session: Session, actor: User, *, state: str | None = None,
     query = select(Situation).where(policy.situation_visibility_clause(actor))
     if person_id is not None:
         query = query.where(Situation.person_id == person_id)
-    words = fold(name or "").split()
-    if words:
-        query = query.join(Person, Person.id == Situation.person_id)
-        for word in words:
-            query = query.where(Person.search_text.contains(word, autoescape=True))
+    if words := persons.name_matches(name):
+        query = query.join(Person, Person.id == Situation.person_id).where(*words)
     if state:
         query = query.where(Situation.state == state)
     if referent is not None:

@@ -45,15 +45,16 @@ def index():  # type: ignore[no-untyped-def]
     mine = request.args.get("referent") == "moi"
     shared_with = as_id(request.args.get("partage"))
     review_due = request.args.get("revue") == "1"
-    name = (request.args.get("q") or "").strip()[:200] or None
+    name = (request.args.get("q") or "").strip() or None
     page = as_page(request.args.get("page"))
     try:
         result = situations.list_situations(db(), current_user, state=state,
                                             referent=current_user.id if mine else None,
                                             shared_with=shared_with, name=name,
                                             review_due=review_due, page=page)
-    except ValidationError:
-        flash("Filtre d'état inconnu : il a été ignoré.", "error")
+    except ValidationError as exc:
+        flash("Filtre impossible, ignoré : " + " ".join(
+            m for ms in exc.fields.values() for m in ms), "error")
         return redirect(url_for("situations.index"))
     return render_template("situations/index.html", result=result, states=COMPLEX_CASE.states,
                            state=state, mine=mine, review_due=review_due, name=name,
