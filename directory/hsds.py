@@ -1,4 +1,4 @@
-"""Export of the directory as Open Referral HSDS 3.0 `service` objects (compiled form,
+"""Open Referral HSDS 3.0 `service` objects (compiled form,
 with their organisation, locations, phones, schedules and service areas inline)."""
 
 from __future__ import annotations
@@ -10,8 +10,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory.categories import BY_CODE, CARE_LEVELS, MODALITIES
+from directory.categories import BY_CODE, BY_FINESS, CARE_LEVELS, MODALITIES
 from directory.models import DirectoryService
+
+# The taxonomies of the attributes this export writes and the import reads back: what HSDS
+# has no field for.
+CATEGORY = "coordination-categorie"
+FINESS_CATEGORY = "FINESS-categorie"
+CARE_LEVEL = "coordination-niveau-recours"
+MODALITY = "coordination-modalite"
+DUAL_DIAGNOSIS = "coordination-double-diagnostic"
 
 # Stable ids: the same service always exports with the same UUID.
 _NAMESPACE = uuid.UUID("6f1c1f1e-3d0a-4a8e-9a57-1c0d2e6c0b11")
@@ -97,17 +105,17 @@ def _attributes(service_id: str, service: DirectoryService) -> list[dict[str, An
     the level of care, the modalities, whether dual diagnosis is accepted."""
     category = BY_CODE.get(service.category)
     terms: list[tuple[str, str, str]] = [  # (taxonomy, code, name)
-        ("coordination-categorie", service.category,
+        (CATEGORY, service.category,
          category.label if category else service.category)]
-    terms += [("FINESS-categorie", code, category.label if category else code)
+    terms += [(FINESS_CATEGORY, code, category.label if category else code)
               for code in (category.finess_codes if category else ())]
     if service.care_level is not None:
-        terms.append(("coordination-niveau-recours", str(service.care_level),
+        terms.append((CARE_LEVEL, str(service.care_level),
                       CARE_LEVELS.get(service.care_level, str(service.care_level))))
-    terms += [("coordination-modalite", code, MODALITIES.get(code, code))
+    terms += [(MODALITY, code, MODALITIES.get(code, code))
               for code in service.modalities]
     if service.accepts_dual_diagnosis is not None:
-        terms.append(("coordination-double-diagnostic",
+        terms.append((DUAL_DIAGNOSIS,
                       "oui" if service.accepts_dual_diagnosis else "non",
                       "Double diagnostic accepté" if service.accepts_dual_diagnosis
                       else "Double diagnostic non accepté"))
@@ -121,6 +129,38 @@ def _attributes(service_id: str, service: DirectoryService) -> list[dict[str, An
                               "description": name, "taxonomy": taxonomy,
                               "language": "fr"}})
     return attributes
+
+
+def classification(attributes: Any, default_category: str) -> tuple[str | None, dict[str, Any]]:
+    """Category, level, modalities and dual diagnosis from the HSDS attributes (the
+    taxonomies of our export); the default category when the file says nothing."""
+    terms: dict[str, list[str]] = {}
+    for attribute in attributes or []:
+        term = attribute.get("taxonomy_term") if isinstance(attribute, dict) else None
+        code = term.get("code") if isinstance(term, dict) else None
+        if isinstance(code, str):
+            terms.setdefault(str(attribute.get("link_type")), []).append(code)
+    values: dict[str, Any] = {"category": default_category}
+    ours = terms.get(CATEGORY, [])
+    finess = [BY_FINESS[c].code for c in terms.get(FINESS_CATEGORY, []) if c in BY_FINESS]
+    if ours and ours[0] not in BY_CODE:
+        return f"catégorie inconnue « {ours[0][:40]} »", {}
+    if ours or finess:
+        values["category"] = (ours or finess)[0]
+    levels = terms.get(CARE_LEVEL, [])
+    if levels:
+        if levels[0] not in {str(n) for n in CARE_LEVELS}:
+            return f"niveau de recours inconnu « {levels[0][:10]} » (1, 2 ou 3)", {}
+        values["care_level"] = int(levels[0])
+    modalities = terms.get(MODALITY, [])
+    if any(m not in MODALITIES for m in modalities):
+        return "modalité inconnue (" + ", ".join(MODALITIES) + ")", {}
+    if modalities:
+        values["modalities"] = modalities
+    dual = terms.get(DUAL_DIAGNOSIS, [])
+    if dual:
+        values["accepts_dual_diagnosis"] = dual[0] == "oui"
+    return None, values
 
 
 def _without_none(value: Any) -> Any:

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory.categories import BY_CODE, BY_FINESS, CARE_LEVELS, MODALITIES
+from directory import hsds
+from directory.categories import BY_CODE
 from directory.curation import conflict_message
 from directory.finess import ImportReport, decode
 from directory.models import Commune, DirectoryService, ServedCommune
@@ -130,7 +131,7 @@ def _hsds_service(item: Any, by_name: dict[tuple[str, str], str],
         and i.get("identifier_type") == "FINESS"), None)
     if finess is not None and not re.fullmatch(r"\d[\dAB]\d{7}", str(finess)):
         return f"numéro FINESS invalide « {finess} »", {}
-    problem, classified = _classification(item.get("attributes"), category)
+    problem, classified = hsds.classification(item.get("attributes"), category)
     if problem:
         return problem, {}
     return None, {
@@ -145,38 +146,6 @@ def _hsds_service(item: Any, by_name: dict[tuple[str, str], str],
         "age_min": item.get("minimum_age"), "age_max": item.get("maximum_age"),
         "conditions": item.get("eligibility_description"), "is_demo": False,
     }
-
-
-def _classification(attributes: Any, default_category: str) -> tuple[str | None, dict[str, Any]]:
-    """Category, level, modalities and dual diagnosis from the HSDS attributes (the
-    taxonomies of our export); the default category when the file says nothing."""
-    terms: dict[str, list[str]] = {}
-    for attribute in attributes or []:
-        term = attribute.get("taxonomy_term") if isinstance(attribute, dict) else None
-        code = term.get("code") if isinstance(term, dict) else None
-        if isinstance(code, str):
-            terms.setdefault(str(attribute.get("link_type")), []).append(code)
-    values: dict[str, Any] = {"category": default_category}
-    ours = terms.get("coordination-categorie", [])
-    finess = [BY_FINESS[c].code for c in terms.get("FINESS-categorie", []) if c in BY_FINESS]
-    if ours and ours[0] not in BY_CODE:
-        return f"catégorie inconnue « {ours[0][:40]} »", {}
-    if ours or finess:
-        values["category"] = (ours or finess)[0]
-    levels = terms.get("coordination-niveau-recours", [])
-    if levels:
-        if levels[0] not in {str(n) for n in CARE_LEVELS}:
-            return f"niveau de recours inconnu « {levels[0][:10]} » (1, 2 ou 3)", {}
-        values["care_level"] = int(levels[0])
-    modalities = terms.get("coordination-modalite", [])
-    if any(m not in MODALITIES for m in modalities):
-        return "modalité inconnue (" + ", ".join(MODALITIES) + ")", {}
-    if modalities:
-        values["modalities"] = modalities
-    dual = terms.get("coordination-double-diagnostic", [])
-    if dual:
-        values["accepts_dual_diagnosis"] = dual[0] == "oui"
-    return None, values
 
 
 SECTOR_COLUMNS = ("commune_insee", "sector", "service")
