@@ -1,5 +1,6 @@
-"""Open Referral HSDS 3.0 `service` objects (compiled form,
-with their organisation, locations, phones, schedules and service areas inline)."""
+"""Open Referral HSDS 3.0 `service` objects (compiled form, with their organisation,
+locations, phones, schedules and service areas inline): the export, and reading back the
+attributes it writes (the import is directory/imports.py)."""
 
 from __future__ import annotations
 
