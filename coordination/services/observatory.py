@@ -167,20 +167,15 @@ def parse_query(args: Mapping[str, Any], today: date) -> ObservatoryQuery:
 
 def describe_filters(query: ObservatoryQuery) -> list[tuple[str, str]]:
     """The question's filters as a reader says them: (French name, French value)."""
-    taxonomy = load_taxonomy()
     described: list[tuple[str, str]] = []
     if "territory" in query.group_by:
         described.append((FILTER_LABELS["territory_level"],
                           TERRITORY_LEVELS[query.territory_level]))
     if query.departement:
         described.append((FILTER_LABELS["departement"], query.departement))
-    if query.type:
-        described.append((FILTER_LABELS["type"], taxonomy.label("types", query.type)))
-    if query.cause:
-        described.append((FILTER_LABELS["cause"], taxonomy.label("causes", query.cause)))
-    if query.service_category:
-        described.append((FILTER_LABELS["service_category"],
-                          CATEGORIES[query.service_category].label))
+    described += [(FILTER_LABELS[name], code_label(name, code)) for name, code in (
+        ("type", query.type), ("cause", query.cause),
+        ("service_category", query.service_category)) if code]
     if query.organisation_type:
         described.append((FILTER_LABELS["organisation_type"],
                           OrganisationType(query.organisation_type).label))
@@ -195,9 +190,18 @@ def period_label(dimension: str, code: str) -> str:
     return f"{MONTHS[int(month) - 1]} {year}"
 
 
+CODED = {"type": "types", "cause": "causes", "transition_point": "transition_points"}
+
+
+def code_label(dimension: str, code: str) -> str:
+    """The French label of a taxonomy or service-category code."""
+    if dimension == "service_category":
+        return CATEGORIES[code].label if code in CATEGORIES else code
+    return load_taxonomy().label(CODED[dimension], code) or code
+
+
 def _labeller(session: Session, query: ObservatoryQuery,
               territories: Iterable[str]) -> Callable[[str, str], str]:
-    taxonomy = load_taxonomy()
     names: dict[str, str] = {}
     codes = [c for c in set(territories) if c]
     if codes and query.territory_level == "commune":
@@ -214,14 +218,8 @@ def _labeller(session: Session, query: ObservatoryQuery,
             return period_label(dimension, code)
         if code == UNKNOWN:
             return "Non renseigné"
-        if dimension == "type":
-            return taxonomy.label("types", code) or code
-        if dimension == "cause":
-            return taxonomy.label("causes", code) or code
-        if dimension == "transition_point":
-            return taxonomy.label("transition_points", code) or code
-        if dimension == "service_category":
-            return CATEGORIES[code].label if code in CATEGORIES else code
+        if dimension in CODED or dimension == "service_category":
+            return code_label(dimension, code)
         if query.territory_level == "arrondissement":
             return f"Arrondissement {code}"
         if query.territory_level == "departement":
