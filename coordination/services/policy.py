@@ -45,6 +45,18 @@ def visible_persons_clause(user: User) -> ColumnElement[bool]:
     return or_(recorded_here, followed)
 
 
+def can_read_access_history(user: User, referent_ids: list[int | None],
+                            recorded_by_organisation_id: int | None) -> bool:
+    """A person's access history (their access request), for a person `user` already sees:
+    the referent coordinator of one of their situations or, before any situation, a
+    coordinator of the organisation that recorded them."""
+    if not user.has_role(Role.COORDINATOR):
+        return False
+    if referent_ids:
+        return user.id in referent_ids
+    return recorded_by_organisation_id == user.organisation_id
+
+
 def can_edit_person(user: User) -> bool:
     return user.has_role(Role.COORDINATOR)
 

@@ -14,7 +14,6 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, NotFound, ValidationError
 from coordination.models import (
     Action,
@@ -211,12 +210,10 @@ def person_access_history(session: Session, actor: User, person_id: int) -> list
     situation_rows = session.execute(select(Situation.id, Situation.referent_user_id,
                                             Situation.origin_call_id)
                                      .where(Situation.person_id == person.id)).all()
-    referent = any(row.referent_user_id == actor.id for row in situation_rows)
     creator = session.get(User, person.created_by_user_id) if person.created_by_user_id else None
-    recorded_here = not situation_rows and creator is not None \
-        and creator.organisation_id == actor.organisation_id
-    if not actor.has_role(Role.COORDINATOR) or not (referent or recorded_here) \
-            or not policy.can_view_person(session, actor, person):
+    if not policy.can_read_access_history(
+            actor, [row.referent_user_id for row in situation_rows],
+            creator.organisation_id if creator else None):
         raise NotFound("Personne introuvable.")
     situation_ids = [row.id for row in situation_rows]
     ids = {
