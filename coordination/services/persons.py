@@ -654,12 +654,17 @@ class PersonOverview:
     sharing: list[tuple[Organisation, SharingDecision]]
     duplicates: list[Candidate] | None
     merges: list[PersonMerge]
+    situations: list[Any]  # theirs that the reader sees (none for an admin)
+    commune_names: dict[str, str]  # INSEE code -> name, for the communes shown
 
 
 def person_overview(session: Session, actor: User, person_id: int,
                     with_duplicates: bool = False) -> PersonOverview:
-    """Everything the person page shows: identity, who may see the situation and why,
-    duplicate candidates on demand, merges into this record."""
+    """Everything the person page shows: identity (communes by name), who may see the
+    situation and why, duplicate candidates on demand, merges into this record, their
+    situations."""
+    from coordination.services import situations
+
     person = get_person(session, actor, person_id, detail="fiche")
     sharing = sharing_options(session, person)
     duplicates = (find_duplicates(session, traits_of(person), exclude_id=person.id,
@@ -669,7 +674,11 @@ def person_overview(session: Session, actor: User, person_id: int,
         _audit_shown(session, [c.person for c in duplicates], "doublons possibles")
     merges = list(session.scalars(select(PersonMerge).where(
         PersonMerge.survivor_id == person.id).order_by(PersonMerge.id)))
-    return PersonOverview(person, sharing, duplicates, merges)
+    return PersonOverview(
+        person, sharing, duplicates, merges,
+        situations.list_situations(session, actor, person_id=person.id, per_page=20).items,
+        directory_services.commune_names(session, [person.commune_insee,
+                                                   person.birth_place_insee]))
 
 
 def non_health_organisations(session: Session) -> list[Organisation]:

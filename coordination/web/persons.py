@@ -12,7 +12,7 @@ from flask_login import current_user
 from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, NotFound, ValidationError, as_id, as_page
 from coordination.domain.identity import Sex
-from coordination.services import calls, persons, retention, situations
+from coordination.services import calls, persons, retention
 from coordination.services.persons import DuplicatePerson
 from coordination.web.access import allow
 from coordination.web.context import db
@@ -105,13 +105,8 @@ def show(person_id: int):  # type: ignore[no-untyped-def]
                            consent_forms=consent_forms, revoke=RevokeForm(),
                            from_call=_from_call(),
                            calls=calls.person_calls(db(), current_user, overview.person),
-                           commune_names=directory_services.commune_names(
-                               db(), [overview.person.commune_insee,
-                                      overview.person.birth_place_insee]),
-                           situations=situations.list_situations(
-                               db(), current_user, person_id=overview.person.id,
-                               per_page=20).items
-                           if current_user.has_role(Role.COORDINATOR) else [],
+                           commune_names=overview.commune_names,
+                           situations=overview.situations,
                            can_edit=current_user.has_role(Role.COORDINATOR))
 
 
