@@ -36,7 +36,7 @@ from coordination.services.pagination import Page
 from directory import geo
 from directory.categories import BY_CODE
 from directory.models import Commune, CurationTask, DirectoryService, ServedCommune
-from directory.text import fold, tokens
+from directory.text import ABBREVIATIONS, fold, tokens
 
 MAX_PER_PAGE = 100
 MAX_RADIUS_KM = 1000
@@ -379,14 +379,24 @@ def communes_named(session: Session, name: str) -> list[tuple[str, str, str]]:
     wanted = _commune_key(name)
     if not wanted:
         return []
+    # A first cut in SQL on the longest word, any vowel or c standing for its accented
+    # forms (« lezignan » finds « Lézignan »); the exact comparison follows.
+    longest = max(wanted.split(), key=len)
+    pattern = "%" + "".join("_" if c in "aceiouy" else c for c in longest) + "%"
     return [(insee, label, departement) for insee, label, departement in session.execute(
-        select(Commune.insee, Commune.name, Commune.departement).order_by(Commune.insee))
+        select(Commune.insee, Commune.name, Commune.departement)
+        .where(Commune.name.ilike(pattern)).order_by(Commune.insee))
         if _commune_key(label) == wanted]
 
 
+# « St-Hilaire » is Saint-Hilaire: the short forms of text.ABBREVIATIONS read in full.
+_IN_FULL = {ABBREVIATIONS[word]: word for word in ("saint", "sainte")}
+
+
 def _commune_key(name: str) -> str:
-    words = fold(name).replace("-", " ").replace("'", " ").split()
-    return " ".join("saint" if w == "st" else "sainte" if w == "ste" else w for w in words)
+    """A commune's name as compared: folded (accents, case, hyphens, apostrophes), with
+    « St »/« Ste » in full."""
+    return " ".join(_IN_FULL.get(word, word) for word in fold(name).split())
 
 
 def get_services(session: Session, ids: list[int]) -> list[DirectoryService]:
