@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from directory import hsds
 from directory.categories import BY_CODE
-from directory.curation import conflict_message
+from directory.curation import conflict_message, hand_edited
 from directory.finess import ImportReport, decode
 from directory.models import Commune, DirectoryService, ServedCommune
 from directory.reference import upsert
@@ -67,12 +67,13 @@ def import_hsds(session: Session, raw: bytes, *, category: str, skip_invalid: bo
         valid.append((number, values.pop("source_id"), values))
     if report.rejected and not skip_invalid:
         return report
-    existing = set(session.scalars(select(DirectoryService.source_id).where(
-        DirectoryService.source == "hsds")))
+    existing = dict(session.execute(select(DirectoryService.source_id, DirectoryService.id)
+                                    .where(DirectoryService.source == "hsds")).all())
+    edited = hand_edited(session, existing.values())  # once, not per service
     for number, source_id, values in valid:
         disagreements: list[tuple[str, Any, Any]] = []
         upsert(session, "hsds", source_id, overwrite_edits=overwrite_edits,
-               conflicts=disagreements, **values)
+               conflicts=disagreements, edited=edited, **values)
         for name, kept, given in disagreements:
             report.conflicts.append((number, conflict_message(
                 source_id, name, kept, given, overwrite_edits)))

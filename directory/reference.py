@@ -66,10 +66,13 @@ def search_text_for(service: DirectoryService, commune_name: str | None = None) 
 
 def upsert(session: Session, source: str, source_id: str, *, overwrite_edits: bool = False,
            conflicts: list[tuple[str, Any, Any]] | None = None,
+           edited: dict[int, set[str]] | None = None,
            **values: Any) -> DirectoryService:
     """Create or update the service with this source id (re-importing never duplicates).
     An admin's corrections are kept unless `overwrite_edits`; the disagreements are
-    added to `conflicts` as (field, admin's value, given value)."""
+    added to `conflicts` as (field, admin's value, given value). `edited`: the hand-edited
+    fields of the existing services (curation.hand_edited), read once by an importer of
+    many rows; looked up for this service otherwise."""
     from directory.curation import hand_edited, keep_hand_edits
 
     service = session.scalar(select(DirectoryService).where(
@@ -81,8 +84,9 @@ def upsert(session: Session, source: str, source_id: str, *, overwrite_edits: bo
         for key, value in values.items():
             setattr(service, key, value)
     else:
-        found = keep_hand_edits(session, service, values,
-                                hand_edited(session, [service.id]).get(service.id, set()),
+        if edited is None:
+            edited = hand_edited(session, [service.id])
+        found = keep_hand_edits(session, service, values, edited.get(service.id, set()),
                                 source=source, overwrite=overwrite_edits)
         if conflicts is not None:
             conflicts.extend(found)
