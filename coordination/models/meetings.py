@@ -86,6 +86,7 @@ class Meeting(Base):
     status: Mapped[MeetingStatus] = mapped_column(
         enum_column(MeetingStatus, "meeting_status"), default=MeetingStatus.SCHEDULED)
     agenda_built_at: Mapped[datetime | None]
+    agenda_edited_at: Mapped[datetime | None]  # last hand edit (move, add, remove, cap)
     agenda_frozen_at: Mapped[datetime | None]
     held_at: Mapped[datetime | None]
     minutes_published_at: Mapped[datetime | None]

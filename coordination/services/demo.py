@@ -530,6 +530,5 @@ def _keep_story_on_next_agenda(session: Session, coordinator: User) -> None:
             meetings.remove_item(session, coordinator, upcoming, item.id)
         on_agenda = [i for i in upcoming.items if i.position]
         if len(on_agenda) >= upcoming.agenda_cap:
-            upcoming.agenda_cap = len(on_agenda) + 1
-            session.commit()
+            meetings.set_agenda_cap(session, coordinator, upcoming, len(on_agenda) + 1)
         meetings.add_item(session, coordinator, upcoming, situation.id, note)

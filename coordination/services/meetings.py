@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from coordination.db import utcnow
@@ -528,11 +527,23 @@ def remove_item(session: Session, actor: User, meeting: Meeting, item_id: int) -
 
 
 def _agenda_edited(meeting: Meeting) -> None:
-    """A hand edit of the agenda writes the meeting row too, so its version moves: an hourly
-    rebuild that read the agenda before it fails its conditional UPDATE (and runs again
-    next hour) instead of overwriting the order, and an edit made on an agenda rebuilt
-    meanwhile answers 409 (reload) instead of mixing two orders."""
-    flag_modified(meeting, "agenda_cap")
+    """A hand edit of the agenda is recorded on the meeting row, so its version moves: an
+    hourly rebuild that read the agenda before it fails its conditional UPDATE (and runs
+    again next hour) instead of overwriting the order, and an edit made on an agenda
+    rebuilt meanwhile answers 409 (reload) instead of mixing two orders."""
+    meeting.agenda_edited_at = utcnow()
+
+
+def set_agenda_cap(session: Session, actor: User, meeting: Meeting, cap: Any) -> None:
+    """How many situations this meeting's agenda holds (1 to 100), changed by hand."""
+    _require_runner(actor, meeting)
+    _require_open_agenda(meeting)
+    if isinstance(cap, bool) or not isinstance(cap, int) or not 1 <= cap <= 100:
+        raise ValidationError({"agenda_cap": ["Entre 1 et 100 situations."]})
+    meeting.agenda_cap = cap
+    _agenda_edited(meeting)
+    audit.record(session, "agenda_cap", "meetings", meeting.id, detail=str(cap))
+    session.commit()
 
 
 def _item(meeting: Meeting, item_id: Any) -> AgendaItem:
