@@ -48,10 +48,11 @@ def situation_bundle(session: Session, actor: User, situation_id: int) -> dict[s
     encounters = {item.id: encounter(item) for item in discussions}
     resources += encounters.values()
     resources += [task(a, situation, encounters) for a in visible_actions]
-    texts = ruptures.readable_texts(actor, found_ruptures,
-                                    policy.sees_health_details(session, actor, situation))
+    health = policy.sees_health_details(session, actor, situation)
+    texts = ruptures.readable_texts(actor, found_ruptures, health)
     resources += [detected_issue(r, r.id in texts) for r in found_ruptures]
-    resources.append(care_plan(situation, visible_actions, discussions, found_ruptures))
+    resources.append(care_plan(situation, visible_actions, discussions, found_ruptures,
+                               with_notes=health))
     return {
         "resourceType": "Bundle",
         "id": f"situation-{situation.id}-v{situation.version}",
@@ -269,7 +270,10 @@ def detected_issue(rupture: Rupture, texts: bool = True) -> dict[str, Any]:
 
 
 def care_plan(situation: Situation, visible_actions: list[Action],
-              discussions: list[AgendaItem], found_ruptures: list[Rupture]) -> dict[str, Any]:
+              discussions: list[AgendaItem], found_ruptures: list[Rupture],
+              with_notes: bool = True) -> dict[str, Any]:
+    """`with_notes`: whether the reader may read the meetings' discussion notes (free text
+    under the field-level rule, meetings.readable_notes)."""
     from coordination.workflows.complex_case import COMPLEX_CASE
 
     resource: dict[str, Any] = {
@@ -291,9 +295,9 @@ def care_plan(situation: Situation, visible_actions: list[Action],
     if found_ruptures:
         resource["supportingInfo"] = [_ref("DetectedIssue", f"rupture-{r.id}")
                                       for r in found_ruptures]
-    notes = [{"time": _instant(item.decided_at), "text": _decision_text(item)}
-             for item in discussions if item.decided_at and (item.decision
-                                                             or item.discussion_notes)]
+    notes = [{"time": _instant(item.decided_at), "text": _decision_text(item, with_notes)}
+             for item in discussions if item.decided_at and (
+                 item.decision or (with_notes and item.discussion_notes))]
     if situation.next_review_on:
         notes.append({"text": "Prochaine révision : " + situation.next_review_on.isoformat()})
     if notes:
@@ -303,11 +307,11 @@ def care_plan(situation: Situation, visible_actions: list[Action],
     return resource
 
 
-def _decision_text(item: AgendaItem) -> str:
+def _decision_text(item: AgendaItem, with_notes: bool) -> str:
     parts = [f"Réunion du {item.meeting.starts_at.date().isoformat()}"]
     if item.decision:
         parts.append("Décision : " + item.decision)
-    if item.discussion_notes:
+    if with_notes and item.discussion_notes:
         parts.append("Notes : " + item.discussion_notes)
     return "\n".join(parts)
 

@@ -114,6 +114,18 @@ def visible_items(session: Session, actor: User, meeting: Meeting) -> tuple[list
     return shown, len(items) - len(shown)
 
 
+def readable_notes(session: Session, actor: User, items: list[AgendaItem]) -> set[int]:
+    """Ids of the items whose discussion notes `actor` may read: free text that may tell a
+    diagnosis follows the field-level rule of each situation (policy.sees_health_details);
+    the decision and the actions stay for every reader of the item."""
+    health: dict[int, bool] = {}
+    for item in items:
+        if item.situation_id not in health:
+            health[item.situation_id] = policy.sees_health_details(session, actor,
+                                                                   item.situation)
+    return {item.id for item in items if health[item.situation_id]}
+
+
 # --- series and meetings -------------------------------------------------------------------
 
 def _organisations(session: Session, ids: Any, field: str) -> list[Organisation]:

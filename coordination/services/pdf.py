@@ -232,8 +232,10 @@ def agenda_pdf(meeting: Any, items: list[Any], hidden: int, pseudonymised: bool,
     return buffer.getvalue()
 
 
-def minutes_pdf(meeting: Any, items: list[Any], hidden: int, zone: Any,
-                draft: bool = False) -> bytes:
+def minutes_pdf(meeting: Any, items: list[Any], hidden: int, readable_notes: set[int],
+                zone: Any, draft: bool = False) -> bytes:
+    """The minutes as one reader may read them: `items` they see (`hidden` others), the
+    discussion notes of `readable_notes` (meetings.readable_notes)."""
     from coordination.workflows.action import ActionType
 
     buffer = BytesIO()
@@ -259,7 +261,8 @@ def minutes_pdf(meeting: Any, items: list[Any], hidden: int, zone: Any,
         story.append(Paragraph(escape(f"{item.position}. Situation n° {item.situation_id} — "
                                       f"{person.display_name}"), _STYLES["Heading3"]))
         rows = [["Inscrite pour", "\n".join(r["label"] for r in item.reasons)],
-                ["Discussion", item.discussion_notes or "—"],
+                ["Discussion", (item.discussion_notes or "—") if item.id in readable_notes
+                 else "Notes réservées à l'équipe de soins"],
                 ["Décision", item.decision or "non discutée"],
                 ["Prochaine revue", f"{item.next_review_on:%d/%m/%Y}"
                  if item.next_review_on else "—"]]

@@ -179,8 +179,10 @@ def resolve_rupture(session: Session, actor: User, rupture_id: int,
     situation = rupture.situation
     if situation.state == "in_rupture" and not has_open_rupture(session, situation.id):
         situations.fire_event(session, actor, situation, "resolve_rupture",
-                              reason=f"Rupture n° {rupture.id} résolue : {clean['resolution']}"
-                              [:500], expected_version=expected_version, commit=False)
+                              # how it was resolved stays on the rupture, read under the
+                              # field-level rule; the history every reader sees says which
+                              reason=f"Rupture n° {rupture.id} résolue",
+                              expected_version=expected_version, commit=False)
     session.commit()
     return rupture
 

@@ -244,7 +244,8 @@ def minutes_pdf(meeting_id: int):  # type: ignore[no-untyped-def]
             and meeting.status is not MeetingStatus.MINUTES_PUBLISHED:
         raise NotFound("Le compte rendu n'est pas encore publié.")
     items, hidden = meetings.visible_items(db(), current_user, meeting)
-    document = pdf.minutes_pdf(meeting, items, hidden, local_zone(),
+    document = pdf.minutes_pdf(meeting, items, hidden,
+                               meetings.readable_notes(db(), current_user, items), local_zone(),
                                draft=meeting.status is not MeetingStatus.MINUTES_PUBLISHED)
     return Response(document, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="compte-rendu-{meeting.id}.pdf"'})

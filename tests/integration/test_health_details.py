@@ -3,6 +3,7 @@ situation under the person's consent does not see its health details — psychia
 disorder, substances, disability, trauma, suicide risk — unless that consent covers them;
 health teams (CSAPA) see them; the page, the API and the triage path all say the same."""
 
+from datetime import date
 
 from tests.integration.test_situations_api import COMPLETE_INTAKE, event, put_intake
 
@@ -160,3 +161,35 @@ def test_free_texts_that_may_tell_a_diagnosis_stay_with_the_health_team(
     listed = {r["id"]: r for r in client.get(f"/api/v1/situations/{sid}/ruptures",
                                              headers=csapa).get_json()["items"]}
     assert listed[by_dac["id"]]["description"].startswith("Sorti du CH")
+
+
+def test_meeting_notes_and_resolutions_stay_with_the_health_team(client, auth, partnership,
+                                                                 personas):
+    """The discussion notes of a meeting and how a rupture was resolved are free texts: the
+    SIAO (consent without health details) reads the decision, not the notes, in the agenda,
+    the FHIR export and the history; the CSAPA reads them."""
+    from tests.integration.journeys import situation_through_a_meeting
+
+    journey = situation_through_a_meeting(client, auth, partnership)
+    coordinator = auth.token("alice@dac11.test")
+    resolved = client.post(f"/api/v1/ruptures/{journey.rupture_id}/resolve", json={
+        "resolved_on": date.today().isoformat(),
+        "resolution": "Admission en CHRS après avis du psychiatre"}, headers=coordinator)
+    assert resolved.status_code == 200, resolved.get_json()
+    siao, csapa = auth.token("chloe@siao.test"), auth.token("bob@csapa.test")
+    agenda = client.get(f"/api/v1/meetings/{journey.meeting_id}/agenda",
+                        headers=siao).get_json()
+    item = next(i for i in agenda["items"] if i["id"] == journey.item_id)
+    assert item["notes"] is None and item["decision"].startswith("Coordination")
+    fhir = client.get(f"/api/v1/situations/{journey.situation_id}/fhir",
+                      headers=siao).get_data(as_text=True)
+    assert "Alcool, logement" not in fhir and "avis du psychiatre" not in fhir
+    situation = client.get(f"/api/v1/situations/{journey.situation_id}",
+                           headers=siao).get_json()
+    assert not any("psychiatre" in (h["reason"] or "") for h in situation["history"])
+    health_team = client.get(f"/api/v1/meetings/{journey.meeting_id}/agenda",
+                             headers=csapa).get_json()
+    assert next(i for i in health_team["items"]
+                if i["id"] == journey.item_id)["notes"] == "Alcool, logement"
+    assert "Alcool, logement" in client.get(f"/api/v1/situations/{journey.situation_id}/fhir",
+                                            headers=csapa).get_data(as_text=True)

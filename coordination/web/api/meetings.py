@@ -43,13 +43,14 @@ def meeting_json(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-def item_json(item: AgendaItem) -> dict[str, Any]:
+def item_json(item: AgendaItem, notes: bool) -> dict[str, Any]:
+    """`notes`: whether the reader may read the discussion notes (meetings.readable_notes)."""
     return {
         "id": item.id, "position": item.position, "situation_id": item.situation_id,
         "person_name": item.situation.person.display_name,
         "reasons": item.reasons, "score": item.score, "explanation": item.explanation,
         "manual": item.manual, "note": item.note,
-        "decision": item.decision, "notes": item.discussion_notes,
+        "decision": item.decision, "notes": item.discussion_notes if notes else None,
         "next_review_on": item.next_review_on.isoformat() if item.next_review_on else None,
         "decided_at": item.decided_at.isoformat() if item.decided_at else None,
         "action_ids": [a.id for a in item.actions],
@@ -117,7 +118,9 @@ def get_meeting(meeting_id: int) -> Any:
 def get_agenda(meeting_id: int) -> Any:
     meeting = _meeting(meeting_id)
     items, hidden = meetings.visible_items(db(), current_user, meeting)
-    return jsonify({"meeting": meeting_json(meeting), "items": [item_json(i) for i in items],
+    notes = meetings.readable_notes(db(), current_user, items)
+    return jsonify({"meeting": meeting_json(meeting),
+                    "items": [item_json(i, i.id in notes) for i in items],
                     "hidden_items": hidden})
 
 
@@ -127,7 +130,9 @@ def build_agenda(meeting_id: int) -> Any:
     meeting = _meeting(meeting_id)
     plan = meetings.build_agenda(db(), current_user, meeting, local_zone())
     items, hidden = meetings.visible_items(db(), current_user, meeting)
-    return jsonify({"meeting": meeting_json(meeting), "items": [item_json(i) for i in items],
+    notes = meetings.readable_notes(db(), current_user, items)
+    return jsonify({"meeting": meeting_json(meeting),
+                    "items": [item_json(i, i.id in notes) for i in items],
                     "hidden_items": hidden, "notices": list(plan.notices),
                     "overflow": [{"situation_id": o.situation_id, "reasons":
                                   [r.code.value for r in o.reasons],
@@ -148,7 +153,8 @@ def record_decision(meeting_id: int, item_id: int) -> Any:
     meeting = _meeting(meeting_id)
     result = meetings.record_decision(db(), current_user, meeting, item_id, json_body(),
                                       zone=local_zone(), today=local_today())
-    return jsonify({"item": item_json(result.item),
+    # the coordinator who ran the meeting wrote the notes
+    return jsonify({"item": item_json(result.item, True),
                     "actions": [action_json(a) for a in result.actions],
                     "situation": {"id": result.item.situation_id,
                                   "state": result.item.situation.state,
@@ -191,7 +197,9 @@ def minutes_pdf(meeting_id: int) -> Any:
             and meeting.status is not MeetingStatus.MINUTES_PUBLISHED:
         raise NotFound("Le compte rendu n'est pas encore publié.")
     items, hidden = meetings.visible_items(db(), current_user, meeting)
-    return Response(pdf.minutes_pdf(meeting, items, hidden, local_zone(),
+    return Response(pdf.minutes_pdf(meeting, items, hidden,
+                                    meetings.readable_notes(db(), current_user, items),
+                                    local_zone(),
                                     draft=meeting.status is not MeetingStatus.MINUTES_PUBLISHED),
                     mimetype="application/pdf")
 
