@@ -227,3 +227,13 @@ def clean_call(data: Mapping[str, Any], *, now: datetime, zone: tzinfo,
         raise ValidationError(errors)
     return clean
 
+
+
+def name_in_label(label: str | None) -> str | None:
+    """The name part of how a caller described the person (« Gérard Roche, 58 ans,
+    Narbonne » → « Gérard Roche »): what to look them up by, since every word searched
+    must be in their names."""
+    head = (label or "").split(",")[0]
+    words = [w for w in head.split() if not any(c.isdigit() for c in w)
+             and w.lower() not in {"ans", "an", "m.", "mme", "mr", "monsieur", "madame"}]
+    return " ".join(words) or None

@@ -20,7 +20,12 @@ from flask_login import current_user
 
 from coordination.db import utcnow
 from coordination.domain.accounts import Role
-from coordination.domain.calls import CallerType, CallOutcome, format_duration
+from coordination.domain.calls import (
+    CallerType,
+    CallOutcome,
+    format_duration,
+    name_in_label,
+)
 from coordination.domain.errors import Conflict, NotFound, ValidationError, as_id, as_page
 from coordination.services import accounts, calls, pdf
 from coordination.web.access import allow
@@ -216,7 +221,8 @@ def _open_from(call: Any):  # type: ignore[no-untyped-def]
     if situation is None:
         flash(f"Appel n° {call.id} enregistré. Identifiez la personne (ou créez-la) pour "
               "ouvrir la situation.", "success")
-        return redirect(url_for("persons.search", appel=call.id, q=call.person_label or None))
+        return redirect(url_for("persons.search", appel=call.id,
+                                q=name_in_label(call.person_label)))
     if situation.state != "draft":
         return redirect(url_for("situations.show", situation_id=situation.id))
     flash("Situation ouverte depuis l'appel : complétez la fiche de recueil.", "success")

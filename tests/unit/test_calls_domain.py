@@ -103,3 +103,11 @@ def test_every_writing_of_a_number_is_the_same_caller(phone):
 def test_a_typed_duration_is_read_and_a_bad_one_named():
     assert clean(duration="4:30")["duration_seconds"] == 270
     assert "négative" in refusal(duration="-2")["duration"][0]
+
+
+def test_the_name_is_taken_from_the_callers_description_of_the_person():
+    from coordination.domain.calls import name_in_label
+
+    assert name_in_label("Gérard Roche, 58 ans, Narbonne") == "Gérard Roche"
+    assert name_in_label("M. Roche 58 ans") == "Roche"
+    assert name_in_label("") is None and name_in_label(None) is None
