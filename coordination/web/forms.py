@@ -122,9 +122,9 @@ class PersonForm(Form):
     first_birth_first_name = StringField("Premier prénom de naissance",
                                          validators=[Optional(), Length(max=100)])
     birth_date = DateField("Date de naissance", validators=[DataRequired(REQUIRED)])
-    # No default: a pre-selected sex is an identity error waiting to happen (RNIV).
-    sex = SelectField("Sexe", choices=_choices(Sex, "— à choisir —"),
-                      validators=[DataRequired(REQUIRED)])
+    # No default: a pre-selected sex is an identity error waiting to happen (RNIV). The
+    # service requires it, with the form's other problems at once.
+    sex = SelectField("Sexe", choices=_choices(Sex, "— à choisir —"))
     birth_place_insee = StringField("Lieu de naissance (commune d'Occitanie par son nom, "
                                     "ou code commune INSEE)",
                                     validators=[Optional(), Length(max=100)])

@@ -146,3 +146,12 @@ def test_the_sex_is_never_chosen_for_the_coordinator(client, auth, personas):
     refused = post(client, "/personnes/nouvelle", **{**FORM, "sex": ""})
     assert refused.status_code == 422 and "Ce champ est obligatoire" in refused.get_data(
         as_text=True)
+
+
+def test_a_missing_sex_and_an_unknown_commune_are_named_together(client, auth, personas):
+    auth.login("alice@dac11.test")
+    refused = post(client, "/personnes/nouvelle", **{**FORM, "sex": "",
+                                                     "commune_insee": "Atlantide"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Ce champ est obligatoire" in page and "Commune « Atlantide » inconnue" in page
