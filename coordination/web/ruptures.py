@@ -155,10 +155,14 @@ def observatory_page():  # type: ignore[no-untyped-def]
     figures = observatory.rupture_counts(db(), current_user, query,
                                          threshold=settings().suppression_threshold,
                                          cache_seconds=remember)
-    activity = observatory.activity_counts(db(), current_user, query.date_from,
-                                           query.date_to,
-                                           threshold=settings().suppression_threshold,
-                                           zone=local_zone(), cache_seconds=remember)
+    activity, activity_problem = None, None
+    try:
+        activity = observatory.activity_counts(db(), current_user, query.date_from,
+                                               query.date_to,
+                                               threshold=settings().suppression_threshold,
+                                               zone=local_zone(), cache_seconds=remember)
+    except ValidationError as exc:  # its own limit (three years): the ruptures still show
+        activity_problem = " ".join(m for ms in exc.fields.values() for m in ms)
     chart = bar_chart_svg(figures.chart_bars(),
                           "Ruptures par " + ", ".join(observatory.DIMENSION_LABELS[d].lower()
                                                       for d in query.group_by))
@@ -167,6 +171,7 @@ def observatory_page():  # type: ignore[no-untyped-def]
 
     return render_template(
         "ruptures/observatory.html", query=query, figures=figures, activity=activity,
+        activity_problem=activity_problem,
         errors=errors, chart=chart, args=query.as_args(),
         dimensions=observatory.DIMENSION_LABELS, levels=observatory.TERRITORY_LEVELS,
         labels=observatory.FILTER_LABELS, taxonomy=taxonomy, categories=CATEGORIES,

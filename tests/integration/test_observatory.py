@@ -296,3 +296,12 @@ def test_months_and_quarters_are_keyed_by_year_and_period(client, auth, history)
     quarter = (LAST_QUARTER_DAY.month + 2) // 3
     assert [(r["quarter"], r["count"]) for r in by_quarter] == [
         (f"{LAST_QUARTER_DAY.year}-T{quarter}", 20)]
+
+
+def test_a_long_period_shows_the_ruptures_and_says_why_activity_is_missing(
+        client, auth, personas):
+    auth.login("emma@dac11.test")
+    page = client.get(f"/observatoire?from={TODAY.year - 6}-01-01&to={TODAY}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Trois ans au plus" in html
+    assert "rupture(s)" in html
