@@ -163,7 +163,8 @@ def observatory_page():  # type: ignore[no-untyped-def]
                                                zone=local_zone(), cache_seconds=remember)
     except ValidationError as exc:  # its own limit (three years): the ruptures still show
         activity_problem = " ".join(m for ms in exc.fields.values() for m in ms)
-    chart = bar_chart_svg(figures.chart_bars(),
+    chart_rows = 40
+    chart = bar_chart_svg(figures.chart_bars(chart_rows),
                           "Ruptures par " + ", ".join(observatory.DIMENSION_LABELS[d].lower()
                                                       for d in query.group_by))
     taxonomy = load_taxonomy()
@@ -171,7 +172,7 @@ def observatory_page():  # type: ignore[no-untyped-def]
 
     return render_template(
         "ruptures/observatory.html", query=query, figures=figures, activity=activity,
-        activity_problem=activity_problem,
+        activity_problem=activity_problem, chart_rows=chart_rows,
         errors=errors, chart=chart, args=query.as_args(),
         dimensions=observatory.DIMENSION_LABELS, levels=observatory.TERRITORY_LEVELS,
         labels=observatory.FILTER_LABELS, taxonomy=taxonomy, categories=CATEGORIES,
