@@ -466,8 +466,10 @@ def record_consent(session: Session, actor: User, person: Person, data: Mapping[
     elif recorded_on < person.birth_date:
         errors["recorded_on"] = ["La date précède la naissance de la personne."]
     organisation = None
+    organisation_id = data.get("organisation_id")
+    if kind is not ConsentKind.CONSENT and organisation_id not in (None, ""):
+        errors["organisation_id"] = ["Seul un consentement nomme une organisation."]
     if kind is ConsentKind.CONSENT:
-        organisation_id = data.get("organisation_id")
         organisation = session.get(Organisation, organisation_id) \
             if is_id(organisation_id) else None
         if organisation is None:

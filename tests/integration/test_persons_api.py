@@ -405,3 +405,13 @@ def test_a_commune_typed_by_name_becomes_its_code(client, coordinator, db_sessio
     unknown = create(client, coordinator, birth_name="AUTRE", commune_insee="Atlantide")
     assert unknown.status_code == 422
     assert "Atlantide" in unknown.get_json()["error"]["details"]["fields"]["commune_insee"][0]
+
+
+def test_only_a_consent_names_an_organisation(client, coordinator):
+    person = create(client, coordinator).get_json()
+    for organisation_id in ("x", 1):
+        refused = client.post(f"/api/v1/persons/{person['id']}/consents", json={
+            "kind": "information", "method": "oral", "organisation_id": organisation_id},
+            headers=coordinator)
+        assert refused.status_code == 422
+        assert "organisation_id" in refused.get_json()["error"]["details"]["fields"]
