@@ -171,9 +171,8 @@ def check_action(session: Session, situation: Situation, data: Mapping[str, Any]
         errors[prefix + "due_on"] = ["Date attendue (AAAA-MM-JJ)."]
         due_on = None
     if isinstance(due_on, date) and due_on < today and not data.get("confirm_past_due"):
-        errors[prefix + "due_on"] = ["Échéance déjà passée : confirmez-la "
-                                     "si c'est voulu (case « je la confirme », ou "
-                                     "confirm_past_due dans l'API)."]
+        # (the form offers a box to tick; the API's field is confirm_past_due)
+        errors[prefix + "due_on"] = ["Échéance déjà passée : confirmez-la si c'est voulu."]
     if errors:
         raise ValidationError(errors)
     assert organisation is not None

@@ -148,7 +148,8 @@ def intake(situation_id: int):  # type: ignore[no-untyped-def]
                     flash("Section enregistrée.", "success")
                     return redirect(url_for("situations.intake", situation_id=situation.id,
                                             section=section_ids[position + 1]))
-                flash("Fiche de recueil enregistrée (brouillon).", "success")
+                flash("Fiche de recueil enregistrée." if not situations.intake_missing(situation)
+                      else "Fiche de recueil enregistrée (brouillon).", "success")
                 return redirect(url_for("situations.intake", situation_id=situation.id,
                                         section=section_id))
     status = 409 if conflict else (422 if errors else 200)
