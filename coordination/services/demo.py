@@ -231,6 +231,9 @@ def _load_demo_situations(session: Session, coordinator: User,
                                        {"name": "CSAPA de l'Aude", "role": "infirmier"})
     situations.save_intake(session, coordinator, benali, {
         **DEMO_INTAKE, "requester_name": "CSAPA de l'Aude", "requester_role": "nurse",
+        "requester_organisation": "CSAPA de l'Aude, Carcassonne",
+        "request_reason": "Mésusage d'opioïdes et de benzodiazépines depuis la perte de son "
+                          "AAH, logement menacé, refus d'admission en post-cure.",
         "domains": ["addiction", "rights_resources", "isolation"],
         "substances": ["opioids", "benzodiazepines"], "psychiatric_disorder": "suspected"},
         None)
