@@ -84,8 +84,6 @@ def suppress_small_counts(rows: Iterable[Mapping[str, Any]], dimensions: Sequenc
     once) → the rows to publish: each with `count`, or with `suppressed: True` and no
     count. Other keys of a row (labels) are kept. Rows come back in their order, followed
     by any zero cell masked to protect another (see the module docstring)."""
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
-        raise ValueError("threshold must be an integer of at least 1")
     dims = tuple(dimensions)
     cells: dict[Key, int] = {}
     extras: dict[Key, dict[str, Any]] = {}
@@ -101,14 +99,24 @@ def suppress_small_counts(rows: Iterable[Mapping[str, Any]], dimensions: Sequenc
             raise ValueError(f"the same group appears twice: {key!r}")
         cells[key] = count
         extras[key] = {k: v for k, v in row.items() if k not in ("count", "suppressed")}
-    masked = {key for key, count in cells.items() if 0 < count < threshold}
-    if dims and masked:
-        _protect(cells, len(dims), masked)
+    masked = masked_cells(cells, len(dims), threshold)
     published = []
     for key, count in cells.items():
         row = extras.get(key) or dict(zip(dims, key, strict=True))
         published.append({**row, "suppressed": True} if key in masked else {**row, "count": count})
     return published
+
+
+def masked_cells(cells: dict[Key, int], dimensions: int, threshold: int) -> set[Key]:
+    """The same on counts already keyed by their dimensions' values (no check: the caller
+    built them): the keys to mask. Zero cells masked to protect another are added to
+    `cells`, at the end."""
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
+        raise ValueError("threshold must be an integer of at least 1")
+    masked = {key for key, count in cells.items() if 0 < count < threshold}
+    if dimensions and masked:
+        _protect(cells, dimensions, masked)
+    return masked
 
 
 def _protect(cells: dict[Key, int], n: int, masked: set[Key]) -> None:

@@ -23,7 +23,7 @@ from coordination.models.meetings import (
     Notification,
 )
 from coordination.models.persons import ConsentRecord, IdentityStatusChange, Person, PersonMerge
-from coordination.models.ruptures import Rupture, RuptureCandidate
+from coordination.models.ruptures import Rupture, RuptureCandidate, RuptureMonthCount
 from coordination.models.situations import (
     LogigrammeVersion,
     Situation,
@@ -65,6 +65,7 @@ __all__ = [
     "PersonMerge",
     "Rupture",
     "RuptureCandidate",
+    "RuptureMonthCount",
     "Situation",
     "SituationShare",
     "TransitionRecord",

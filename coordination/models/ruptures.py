@@ -60,6 +60,22 @@ class Rupture(Base):
         return self.resolved_on is None
 
 
+class RuptureMonthCount(Base):
+    """How many ruptures occurred in a month, by département (of the rupture's commune;
+    "" when unknown) and type: what the observatory's usual questions read instead of a
+    region's ruptures. Kept exact by database triggers on `ruptures` (migration 0017),
+    whatever writes them; a cell whose ruptures were all removed stays with n = 0. SQLite:
+    a migration that batch-alters `ruptures` must create the triggers again."""
+
+    __tablename__ = "rupture_month_counts"
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[int] = mapped_column(primary_key=True)
+    departement: Mapped[str] = mapped_column(String(3), primary_key=True)
+    type: Mapped[str] = mapped_column(String(63), primary_key=True)
+    n: Mapped[int]
+
+
 class RuptureCandidate(Base):
     """A fact that suggests a rupture (coordination/domain/rupture_candidates.py), raised
     once per key, ever: a dismissed key is never raised again."""

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from coordination.domain.accounts import OrganisationType, Role
 from coordination.models import MeetingStatus, Organisation, User
-from coordination.services import accounts
+from coordination.services import accounts, observatory
 
 # Shown on the console by `make run`; demo databases only.
 DEMO_PASSWORD = "Aude-partenariat-2026"  # noqa: S105 - printed for the demo on purpose
@@ -472,7 +472,9 @@ def load_demo(session: Session, size: str | None = None, seed: int = 2026,
     `size` (services/generator.py), generated history is added on top."""
     from directory import reference
 
-    reference.load_communes(session)
+    if reference.load_communes(session):
+        observatory.rebuild_month_counts(session)  # ruptures may name the added communes
+        session.commit()
     reference.load_sae_hospitals(session)
     reference.load_demo_services(session)
     existing = {name for name in session.scalars(select(Organisation.name))}

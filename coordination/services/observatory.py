@@ -13,13 +13,23 @@ import csv
 import io
 import statistics
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
 from time import monotonic
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Integer, case, extract, func, literal_column, select
+from sqlalchemy import (
+    Integer,
+    case,
+    delete,
+    extract,
+    func,
+    insert,
+    literal_column,
+    select,
+    tuple_,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
@@ -29,6 +39,7 @@ from coordination.domain.periods import period_bounds
 from coordination.domain.ruptures import load_taxonomy
 from coordination.domain.suppression import (
     DEFAULT_THRESHOLD,
+    masked_cells,
     parse_group_by,
     suppress_small_counts,
 )
@@ -36,6 +47,7 @@ from coordination.models import (
     Call,
     Organisation,
     Rupture,
+    RuptureMonthCount,
     Situation,
     TriageRecord,
     User,
@@ -328,47 +340,146 @@ def remembered(key: tuple[Any, ...], seconds: int, compute: Callable[[], T]) -> 
 
 def grouped_counts(session: Session, query: ObservatoryQuery,
                    threshold: int) -> tuple[list[dict[str, Any]], int]:
-    """The group-by of the observatory (one SQL query on raw keys, folded into the asked
-    dimensions), masked and labelled, in table order; and the unmasked total (the caller
-    decides whether it may be published)."""
-    raw = {"type": Rupture.type, "cause": Rupture.cause,
-           "service_category": DirectoryService.category,
-           "territory": _territory_column(query.territory_level)}
-    columns = [raw[d].label(d) for d in query.group_by if d in raw]
-    if {"month", "quarter"} & set(query.group_by):
-        month = sql_cast(extract("month", Rupture.occurred_on), Integer)
-        # Quarters are folded in SQL (a third of the rows to fetch) unless months are asked.
-        columns += [sql_cast(extract("year", Rupture.occurred_on), Integer).label("year"),
-                    (month if "month" in query.group_by else
-                     (month + literal_column("2", Integer)) // literal_column("3", Integer))
-                    .label("period")]
+    """The group-by of the observatory (SQL on raw keys, folded into the asked dimensions),
+    masked and labelled, in table order; and the unmasked total (the caller decides whether
+    it may be published). The whole months of the period are read from the monthly counts
+    when they hold the answer, the ruptures themselves otherwise and for a partial month
+    at either end."""
+    months = _whole_months(query) if _month_counts_answer(query) else None
+    if months is None:
+        statements = [_ruptures_grouped(query)]
+    else:
+        first, last = months
+        statements = [_month_counts_grouped(query, first, last)]
+        if query.date_from < first:
+            statements.append(_ruptures_grouped(
+                replace(query, date_to=first - timedelta(days=1))))
+        if last < query.date_to:
+            statements.append(_ruptures_grouped(
+                replace(query, date_from=last + timedelta(days=1))))
+    # Keys as the SQL gives them, in the order of the dimensions (a period is one number:
+    # 202403 for March 2024, 20241 for its quarter); text only for the published rows.
+    dimensions = query.group_by
+    cells: dict[tuple[Any, ...], int] = {}
+    for statement in statements:
+        for *values, n in session.execute(statement).all():
+            key = tuple(UNKNOWN if v is None else v for v in values) if None in values \
+                else tuple(values)
+            cells[key] = cells.get(key, 0) + (n or 0)
+    total = sum(cells.values())
+    # In key order: which cell a tie masks must not depend on the order rows came in.
+    cells = dict(sorted(cells.items()))
+    masked = masked_cells(cells, len(dimensions), threshold)
+    # Text, labels and table order per value, not per row: a dimension has few values.
+    texts = [{v: _period_text(d, v) for v in {key[i] for key in cells}}
+             if d in ("month", "quarter") else None for i, d in enumerate(dimensions)]
+    label = _labeller(session, query, {key[dimensions.index("territory")] for key in cells}
+                      if "territory" in dimensions else ())
+    labels = [{v: label(d, texts[i][v] if texts[i] else v) for v in {key[i] for key in cells}}
+              for i, d in enumerate(dimensions)]
+    ranks = [{v: r for r, v in enumerate(sorted(labels[i], key=lambda v, i=i, d=d: (
+        v if d in ("month", "quarter") else labels[i][v].casefold())))}
+        for i, d in enumerate(dimensions)]
+    rows = []
+    for key in sorted(cells, key=lambda k: tuple(map(dict.__getitem__, ranks, k))):
+        row: dict[str, Any] = {}
+        for i, d in enumerate(dimensions):
+            row[d] = texts[i][key[i]] if texts[i] else key[i]
+            row[f"{d}_label"] = labels[i][key[i]]
+        if key in masked:
+            row["suppressed"] = True
+        else:
+            row["count"] = cells[key]
+        rows.append(row)
+    return rows, total
+
+
+def _period_text(dimension: str, code: int) -> str:
+    """202403 → "2024-03" (month), 20241 → "2024-T1" (quarter)."""
+    if dimension == "month":
+        return f"{code // 100:04d}-{code % 100:02d}"
+    return f"{code // 10:04d}-T{code % 10}"
+
+
+def _period_column(query: ObservatoryQuery, year: Any, month: Any) -> Any:
+    """The period as one number: year * 100 + month, or year * 10 + quarter (quarters are
+    folded in SQL: a third of the rows to fetch)."""
+    def number(value: int) -> Any:
+        return literal_column(str(value), Integer)
+
+    if "month" in query.group_by:
+        return (year * number(100) + month).label("month")
+    return (year * number(10) + (month + number(2)) // number(3)).label("quarter")
+
+
+def _ordered(query: ObservatoryQuery, by_dimension: Mapping[str, Any], year: Any,
+             month: Any) -> list[Any]:
+    """The columns of a group-by, in the order of the asked dimensions."""
+    return [_period_column(query, year, month) if d in ("month", "quarter")
+            else by_dimension[d].label(d) for d in query.group_by]
+
+
+def _ruptures_grouped(query: ObservatoryQuery) -> Any:
+    """The group-by over the ruptures themselves: any filter, any dimension."""
+    columns = _ordered(query, {"type": Rupture.type, "cause": Rupture.cause,
+                               "service_category": DirectoryService.category,
+                               "territory": _territory_column(query.territory_level)},
+                       sql_cast(extract("year", Rupture.occurred_on), Integer),
+                       sql_cast(extract("month", Rupture.occurred_on), Integer))
     statement = _scoped(select(*columns, func.count().label("n")), query)
-    if columns:
-        statement = statement.group_by(*[c.name for c in columns])
-    positions = {c.name: i for i, c in enumerate(columns)}
-    cells: dict[tuple[str, ...], int] = {}
-    for row in session.execute(statement).all():
-        key = []
-        for dimension in query.group_by:
-            if dimension == "month":
-                key.append(f"{row[positions['year']]:04d}-{row[positions['period']]:02d}")
-            elif dimension == "quarter":
-                key.append(f"{row[positions['year']]:04d}-T{row[positions['period']]}")
-            else:
-                key.append(row[positions[dimension]] or UNKNOWN)
-        cells[tuple(key)] = cells.get(tuple(key), 0) + row[-1]
-    published = suppress_small_counts(
-        [{**dict(zip(query.group_by, key, strict=True)), "count": n}
-         for key, n in cells.items()], query.group_by, threshold)
-    territories = [r["territory"] for r in published if "territory" in r]
-    label = _labeller(session, query, territories)
-    for row in published:
-        for dimension in query.group_by:
-            row[f"{dimension}_label"] = label(dimension, row[dimension])
-    rows = sorted(published, key=lambda r: tuple(
-        r[d] if d in ("month", "quarter") else r[f"{d}_label"].casefold()
-        for d in query.group_by))
-    return rows, sum(cells.values())
+    return statement.group_by(*columns) if columns else statement
+
+
+def _month_counts_answer(query: ObservatoryQuery) -> bool:
+    """Whether the monthly counts (by département and type) hold the answer."""
+    return (not (query.cause or query.service_category or query.organisation_type)
+            and set(query.group_by) <= {"type", "territory", "month", "quarter"}
+            and ("territory" not in query.group_by or query.territory_level == "departement"))
+
+
+def _whole_months(query: ObservatoryQuery) -> tuple[date, date] | None:
+    """The first day of the first whole month of the period and the last day of its last
+    whole month; None when the period holds no whole month."""
+    first = query.date_from if query.date_from.day == 1 else \
+        (query.date_from.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after = (query.date_to.replace(day=28) + timedelta(days=4)).replace(day=1)
+    last = query.date_to if after - timedelta(days=1) == query.date_to else \
+        query.date_to.replace(day=1) - timedelta(days=1)
+    return (first, last) if first < last else None
+
+
+def _month_counts_grouped(query: ObservatoryQuery, first: date, last: date) -> Any:
+    """The same group-by over the monthly counts, for the whole months first..last."""
+    cell = RuptureMonthCount
+    columns = _ordered(query, {"type": cell.type, "territory": cell.departement},
+                       cell.year, cell.month)
+    # Row values, not year * 12 + month: the planner estimates them (PostgreSQL then
+    # hashes the groups instead of sorting them, four times faster).
+    month = tuple_(cell.year, cell.month)
+    statement = select(*columns, func.coalesce(func.sum(cell.n), 0).label("n")).where(
+        month >= tuple_(first.year, first.month), month <= tuple_(last.year, last.month))
+    if query.departement:
+        statement = statement.where(cell.departement == query.departement)
+    if query.type:
+        statement = statement.where(cell.type == query.type)
+    if not columns:
+        return statement
+    return statement.group_by(*columns).having(func.sum(cell.n) > 0)
+
+
+def rebuild_month_counts(session: Session) -> None:
+    """Count the monthly cells again from the ruptures. The triggers keep them exact as
+    ruptures are written; this is for communes loaded after ruptures that named them (their
+    département was unknown when the ruptures were counted)."""
+    year = sql_cast(extract("year", Rupture.occurred_on), Integer)
+    month = sql_cast(extract("month", Rupture.occurred_on), Integer)
+    departement = func.coalesce(Commune.departement, literal_column("''"))
+    session.execute(delete(RuptureMonthCount))
+    session.execute(insert(RuptureMonthCount).from_select(
+        ["year", "month", "departement", "type", "n"],
+        select(year, month, departement, Rupture.type, func.count())
+        .outerjoin(Commune, Commune.insee == Rupture.commune_insee)
+        .group_by(year, month, departement, Rupture.type)))
 
 
 def compute_rupture_counts(session: Session, query: ObservatoryQuery, *,
