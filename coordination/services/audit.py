@@ -11,7 +11,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -230,22 +230,22 @@ def verify_chain(session: Session, anchor: str | None = None,
     previous = GENESIS_HASH
     checked, head_id = 0, None
     anchor_seen = expected is None or expected == (0, GENESIS_HASH)
-    for entry in _iterate(session, batch_size):
+    for entry, tombstone in _iterate(session, batch_size):
         checked += 1
-        tombstone = isinstance(entry, AuditTombstone)
-        if entry.prev_hash != previous:
-            return ChainReport(checked, ChainBreak(entry.id, "le lien vers l'entrée précédente "
+        entry_id = entry["id"]
+        if entry["prev_hash"] != previous:
+            return ChainReport(checked, ChainBreak(entry_id, "le lien vers l'entrée précédente "
                                "est rompu (entrée supprimée, insérée ou réordonnée)"),
                                head_id, previous)
-        if not tombstone and chain_hash(entry) != entry.hash:
-            return ChainReport(checked, ChainBreak(entry.id, "le contenu de l'entrée a été "
+        if not tombstone and _hash(chained_content(entry)) != entry["hash"]:
+            return ChainReport(checked, ChainBreak(entry_id, "le contenu de l'entrée a été "
                                "modifié"), head_id, previous)
-        if expected is not None and entry.id == expected[0]:
-            if entry.hash != expected[1]:
-                return ChainReport(checked, ChainBreak(entry.id, "l'entrée ne correspond plus "
+        if expected is not None and entry_id == expected[0]:
+            if entry["hash"] != expected[1]:
+                return ChainReport(checked, ChainBreak(entry_id, "l'entrée ne correspond plus "
                                    "à l'ancre enregistrée"), head_id, previous)
             anchor_seen = True
-        previous, head_id = entry.hash, entry.id
+        previous, head_id = entry["hash"], entry_id
     if not anchor_seen:
         return ChainReport(checked, ChainBreak(expected[0], "l'entrée de l'ancre a disparu "
                            "(fin du journal supprimée)"), head_id, previous)
@@ -259,27 +259,28 @@ def _parse_anchor(anchor: str) -> tuple[int, str]:
     return int(entry_id), digest
 
 
-def _batches(session: Session, model: Any, batch_size: int) -> Iterator[Any]:
+def _batches(session: Session, table: Any, tombstone: bool,
+             batch_size: int) -> Iterator[tuple[Mapping[str, Any], bool]]:
+    """Rows (column values, not ORM objects: a verification reads millions), in id order,
+    a batch at a time: flat memory."""
     last_id = 0
     while True:
-        batch = session.scalars(select(model).where(model.id > last_id).order_by(model.id)
-                                .limit(batch_size)).all()
+        batch = session.execute(select(table).where(table.c.id > last_id)
+                                .order_by(table.c.id).limit(batch_size)).mappings().all()
         if not batch:
             return
-        yield from batch
-        last_id = batch[-1].id
+        for row in batch:
+            yield row, tombstone
+        last_id = batch[-1]["id"]
 
 
-def _iterate(session: Session, batch_size: int) -> Iterator[Any]:
-    """Entries and the tombstones of purged ones, in chain order; flat memory."""
+def _iterate(session: Session, batch_size: int) -> Iterator[tuple[Mapping[str, Any], bool]]:
+    """Entries and the tombstones of purged ones (flagged True), in chain order."""
     import heapq
 
-    merged = heapq.merge(_batches(session, AuditEvent, batch_size),
-                         _batches(session, AuditTombstone, batch_size), key=lambda e: e.id)
-    for count, entry in enumerate(merged, 1):
-        yield entry
-        if count % batch_size == 0:
-            session.expunge_all()  # flat memory over millions of entries
+    return heapq.merge(_batches(session, AuditEvent.__table__, False, batch_size),
+                       _batches(session, AuditTombstone.__table__, True, batch_size),
+                       key=lambda pair: pair[0]["id"])
 
 
 def purge_access_logs(session: Session, before: datetime, batch_size: int = 2000) -> int:
