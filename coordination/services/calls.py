@@ -283,9 +283,12 @@ def _filtered(actor: User, filters: CallFilters, zone: tzinfo) -> Any:
     if filters.date_to:
         query = query.where(Call.received_at < _day_bounds(filters.date_to, zone)[1])
     if filters.caller:
-        key = fold(filters.caller)
-        query = query.where(or_(Call.caller_name_key.contains(key, autoescape=True),
-                                Call.caller_phone_key == phone_key(filters.caller)))
+        key, phone = fold(filters.caller), phone_key(filters.caller)
+        name_matches = Call.caller_name_key.contains(key, autoescape=True)
+        # A name has no digits: comparing its (empty) phone key would match every call
+        # logged without a number.
+        query = query.where(or_(name_matches, Call.caller_phone_key == phone)
+                            if phone else name_matches)
     if filters.organisation:
         query = query.where(func.lower(Call.caller_organisation).contains(
             filters.organisation.lower(), autoescape=True))

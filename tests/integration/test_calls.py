@@ -95,6 +95,7 @@ def test_filters_by_period_outcome_motive_and_caller(client, coordinator):
     log(client, coordinator, caller_name="Sylvie Roques", caller_type="family",
         motives=["caregiver_support"], received_at="2026-01-15T10:00",
         caller_phone="06 12 45 78 90")
+    log(client, coordinator, caller_name="Anonyme", caller_phone="")  # no number at all
     assert client.get("/api/v1/calls?caller=sylvie", headers=coordinator).get_json()["total"] == 1
     assert client.get("/api/v1/calls?caller=0468251120",
                       headers=coordinator).get_json()["total"] == 1
