@@ -33,7 +33,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from benchmarks.harness import Result, percentile_ms
-from coordination.db import make_engine, make_session_factory
+from coordination.db import make_engine, make_session_factory, refresh_statistics
 from coordination.domain.accounts import Role
 from coordination.migrate import upgrade_to_head
 from coordination.models import Situation, User
@@ -102,6 +102,7 @@ def _load(url: str, size: str) -> None:
     with make_session_factory(engine)() as session:
         audit.set_actor(session, audit.AuditActor(None, "bench"))
         load_demo(session, size=size)
+        refresh_statistics(session)  # as `coordination demo` does after loading
     engine.dispose()
 
 

@@ -20,9 +20,10 @@ class Rupture(Base):
         # the observatory reads a period, the situation page and the workflow guard one
         # situation's open ruptures
         # Covers the observatory's usual group-by (period × type × territory), its
-        # transition points and its recurrence per person (through the situation) on its own.
+        # transition points, its recurrence per person (through the situation) and its
+        # repair delays on its own.
         Index("ix_ruptures_observatory", "occurred_on", "type", "commune_insee",
-              "transition_point", "situation_id"),
+              "transition_point", "situation_id", "resolved_on"),
         Index("ix_ruptures_situation_open", "situation_id", "resolved_on"),
     )
 

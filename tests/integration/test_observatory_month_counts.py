@@ -1,12 +1,13 @@
 """The monthly rupture counts (migration 0017) stay exact whatever writes the ruptures, and
-the observatory answers the same from them as from the ruptures themselves, on SQLite and
-PostgreSQL."""
+the observatory answers the same from them as from the ruptures themselves; the repair
+delays counted in SQL equal the same figures computed in Python. SQLite and PostgreSQL."""
 
 import random
+import statistics
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import delete, func, inspect, select, text, update
+from sqlalchemy import delete, inspect, select, text, update
 
 from coordination.models import Person, Rupture, RuptureMonthCount, Situation
 from coordination.services import observatory
@@ -68,16 +69,18 @@ def _random_ruptures(db_session, situations, count: int, seed: int) -> None:
     rng = random.Random(seed)
     for _ in range(count):
         day = date(2024, 1, 1) + timedelta(days=rng.randint(0, 900))
+        repaired = day + timedelta(days=rng.choice((0, 7, 8, 30, 31, 90, 91, 400))
+                                   + rng.randint(0, 3)) if rng.random() < 0.7 else None
         db_session.add(Rupture(situation_id=rng.choice(situations), occurred_on=day,
                                commune_insee=rng.choice(COMMUNES), taxonomy_version="2026.1",
-                               type=rng.choice(TYPES)))
+                               type=rng.choice(TYPES), resolved_on=repaired))
     db_session.flush()
 
 
 def test_the_triggers_exist_at_head(db_session):
     assert {c["name"] for c in inspect(db_session.get_bind()).get_columns(
         "rupture_month_counts")} == {"year", "month", "departement", "type", "n"}
-    assert TRIGGERS <= _triggers(db_session)
+    assert _triggers(db_session) >= TRIGGERS
 
 
 def test_every_write_keeps_the_counts_exact(db_session, situations):
@@ -143,3 +146,19 @@ def test_communes_loaded_after_the_ruptures_are_counted_again(db_session, situat
     observatory.rebuild_month_counts(db_session)
     assert _from_month_counts(db_session) == _from_ruptures(db_session)
     assert (2025, 3, "12", "lost_contact") in _from_month_counts(db_session)
+
+
+@pytest.mark.parametrize("count", [400, 401])  # an even and an odd number of resolved
+def test_repair_delays_counted_in_sql_match_python(db_session, situations, count):
+    _random_ruptures(db_session, situations, count, seed=count)
+    question = observatory.ObservatoryQuery(date(2024, 3, 1), date(2026, 12, 31), ("type",))
+    figures = observatory.compute_rupture_counts(db_session, question, threshold=3)
+    ruptures = [r for r in db_session.scalars(select(Rupture))
+                if question.date_from <= r.occurred_on <= question.date_to]
+    delays = [(r.resolved_on - r.occurred_on).days for r in ruptures if r.resolved_on]
+    expected = {"week": sum(d <= 7 for d in delays), "month": sum(7 < d <= 30 for d in delays),
+                "quarter": sum(30 < d <= 90 for d in delays),
+                "longer": sum(d > 90 for d in delays), "open": len(ruptures) - len(delays)}
+    assert {row["bucket"]: row["count"] for row in figures.repair_distribution} == expected
+    assert figures.median_repair_days == float(statistics.median(delays))
+    assert figures.resolved_share == len(delays) / len(ruptures)
