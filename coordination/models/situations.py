@@ -25,6 +25,9 @@ class Situation(Base):
                       # …of one organisation (its referents): one DAC of a region reads its
                       # own rows, not the region's period (also the referent's lookups)
                       Index("ix_situations_referent_created", "referent_user_id", "created_at"),
+                      # the ids of an organisation's situations from the index alone (the
+                      # visibility rule's referent lookup, read by every list)
+                      Index("ix_situations_referent_id", "referent_user_id", "id"),
                       Index("ix_situations_referent_closed", "referent_user_id", "closed_at",
                             "closure_reason"))
 

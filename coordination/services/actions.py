@@ -89,8 +89,7 @@ def visibility_clause(user: User, situation_id: Any = None) -> ColumnElement[boo
     `policy.situation_visibility_clause`'s `among`)."""
     if not user.has_role(Role.COORDINATOR, Role.PARTNER):
         return false()
-    visible = Action.situation_id.in_(select(Situation.id).where(
-        policy.situation_visibility_clause(user, among=situation_id)))
+    visible = Action.situation_id.in_(policy.visible_situation_ids(user, among=situation_id))
     if user.has_role(Role.COORDINATOR):
         return visible
     return and_(Action.assignee_organisation_id == user.organisation_id, visible)

@@ -100,18 +100,7 @@ def situation_visibility_clause(user: User, among: Any = None) -> ColumnElement[
         SituationShare.organisation_id == user.organisation_id,
         SituationShare.revoked_at.is_(None)))
     if user.has_role(Role.COORDINATOR):
-        # One list of ids (a UNION of two indexed lookups), not EXISTS per row nor an OR:
-        # with a region's 100,000 situations both made every list and count visit them
-        # all (PostgreSQL cannot estimate an OR of subqueries).
-        referred = select(_CANDIDATE.id).where(_CANDIDATE.referent_user_id.in_(
-            select(User.id).where(User.organisation_id == user.organisation_id)))
-        held = select(SituationShare.situation_id).where(
-            SituationShare.organisation_id == user.organisation_id,
-            SituationShare.revoked_at.is_(None))
-        if among is not None:
-            referred = referred.where(_CANDIDATE.id == among)
-            held = held.where(SituationShare.situation_id == among)
-        return Situation.id.in_(union(referred, held))
+        return Situation.id.in_(visible_situation_ids(user, among))
     if not user.has_role(Role.PARTNER):
         return false()
 
@@ -125,6 +114,28 @@ def situation_visibility_clause(user: User, among: Any = None) -> ColumnElement[
         rule = and_(rule, active(ConsentKind.CONSENT,
                                  ConsentRecord.organisation_id == user.organisation_id))
     return rule
+
+
+def visible_situation_ids(user: User, among: Any = None) -> Any:
+    """The ids of the situations `user` may see, as a subquery, for the tables that hang
+    off a situation (actions: `Action.situation_id.in_(...)`): the same rule as
+    `situation_visibility_clause`, without reading the situations a second time."""
+    from coordination.models import SituationShare
+
+    if user.has_role(Role.COORDINATOR):
+        # One list of ids (a UNION of two indexed lookups), not EXISTS per row nor an OR:
+        # with a region's 100,000 situations both made every list and count visit them
+        # all (PostgreSQL cannot estimate an OR of subqueries).
+        referred = select(_CANDIDATE.id).where(_CANDIDATE.referent_user_id.in_(
+            select(User.id).where(User.organisation_id == user.organisation_id)))
+        held = select(SituationShare.situation_id).where(
+            SituationShare.organisation_id == user.organisation_id,
+            SituationShare.revoked_at.is_(None))
+        if among is not None:
+            referred = referred.where(_CANDIDATE.id == among)
+            held = held.where(SituationShare.situation_id == among)
+        return union(referred, held)
+    return select(Situation.id).where(situation_visibility_clause(user, among))
 
 
 def sees_health_details(session: Session, user: User, situation: Situation) -> bool:

@@ -176,3 +176,10 @@ def test_overdue_is_computed(due_on, state, late):
 ])
 def test_due_soon_is_the_two_day_reminder(due_on, state, soon):
     assert due_soon(due_on, state, TODAY) is soon
+
+
+def test_the_partial_index_of_open_actions_names_every_open_state():
+    from coordination.models.meetings import OPEN_ACTIONS_SQL
+    from coordination.workflows.action import OPEN_STATES
+
+    assert "state IN (" + ", ".join(f"'{s}'" for s in OPEN_STATES) + ")" == OPEN_ACTIONS_SQL
