@@ -28,6 +28,8 @@ class Situation(Base):
                       # the ids of an organisation's situations from the index alone (the
                       # visibility rule's referent lookup, read by every list)
                       Index("ix_situations_referent_id", "referent_user_id", "id"),
+                      # lists sort by the last change: read backwards, not sorted
+                      Index("ix_situations_updated", "updated_at", "id"),
                       Index("ix_situations_referent_closed", "referent_user_id", "closed_at",
                             "closure_reason"))
 
