@@ -68,6 +68,9 @@ def test_a_list_pages_through_all_its_items(client, auth, journey):
     second = client.get("/api/v1/actions?per_page=1&page=2", headers=coordinator).get_json()
     assert first["total"] == second["total"] == 2
     assert first["items"][0]["id"] != second["items"][0]["id"]
+    # past the last page: no item, and still the total (counted apart: no row carries it)
+    past = client.get("/api/v1/actions?per_page=1&page=3", headers=coordinator).get_json()
+    assert past["items"] == [] and past["total"] == 2
 
 
 @pytest.mark.parametrize("resource", ["situations", "actions", "persons", "meetings"])
