@@ -106,12 +106,20 @@ def make_session_factory(bind: Any) -> sessionmaker[Session]:
 def refresh_statistics(session: Session) -> str:
     """Let the query planner know the tables' current sizes, so that it picks the right
     index as the data grows (SQLite: `PRAGMA optimize`, which analyses only what changed;
-    PostgreSQL: plain ANALYZE, cheap, on top of autovacuum)."""
-    if session.get_bind().dialect.name == "sqlite":
+    PostgreSQL: VACUUM (ANALYZE), cheap on tables autovacuum keeps up; plain ANALYZE within
+    a caller's transaction)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
         session.execute(text("PRAGMA optimize"))
         session.commit()
         return "PRAGMA optimize"
     session.commit()
-    session.execute(text("ANALYZE"))
+    if isinstance(bind, Engine):
+        # VACUUM too (outside any transaction): after a bulk load, the visibility map lets
+        # the index-only scans of the lists skip the table (autovacuum would, later).
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM (ANALYZE)"))
+        return "VACUUM (ANALYZE)"
+    session.execute(text("ANALYZE"))  # inside a caller's transaction (tests)
     session.commit()
     return "ANALYZE"
