@@ -311,7 +311,7 @@ def list_actions(session: Session, actor: User, *, assigned_to: str | None = Non
     if situation_id is not None:
         query = query.where(Action.situation_id == situation_id)
     query = query.order_by(Action.due_on.is_(None), Action.due_on, Action.id)
-    result = paginate(session, query, page, per_page)
+    result = paginate(session, query, page, per_page, total_with_page=True)
     for action in result.items:
         audit.record_read(session, action, detail="liste")
     return result

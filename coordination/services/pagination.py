@@ -19,7 +19,13 @@ class Page(Generic[T]):
     per_page: int
 
 
-def paginate(session: Session, statement: Select[Any], page: int, per_page: int) -> Page[Any]:
+def paginate(session: Session, statement: Select[Any], page: int, per_page: int, *,
+             total_with_page: bool = False) -> Page[Any]:
+    """A page of `statement` and the total. `total_with_page`: count with a window over the
+    page's query instead of a second query — for lists whose filter is the costly part and
+    whose rows are a few thousand (what a coordinator's organisation may see: the visible
+    ids are worked out once, not twice). Not for a whole table sorted by an index (the
+    call journal): a window must read every row where LIMIT stops at fifty."""
     entity = statement.column_descriptions[0].get("entity")
     if entity is None or not hasattr(entity, "id"):
         total = _count(session, statement)
@@ -27,12 +33,12 @@ def paginate(session: Session, statement: Select[Any], page: int, per_page: int)
         return Page(items, total, page, per_page)
     # The page's ids first, then those rows with their eager loads: otherwise the
     # database may join every candidate row (a region's open actions, their situations and
-    # persons) before keeping fifty. The total comes with the ids (a window count): the
-    # rows a coordinator may see are worked out once, not once more to count them.
-    rows = session.execute(statement.with_only_columns(entity.id, func.count().over())
+    # persons) before keeping fifty.
+    columns = (entity.id, func.count().over()) if total_with_page else (entity.id,)
+    rows = session.execute(statement.with_only_columns(*columns)
                            .limit(per_page).offset((page - 1) * per_page)).all()
     ids = [row[0] for row in rows]
-    total = rows[0][1] if rows else _count(session, statement)  # past the last page
+    total = rows[0][1] if total_with_page and rows else _count(session, statement)
     found = {row.id: row for row in session.scalars(select(entity).where(entity.id.in_(ids)))}
     return Page([found[i] for i in ids if i in found], total, page, per_page)
 

@@ -97,7 +97,7 @@ def list_situations(session: Session, actor: User, *, state: str | None = None,
         query = query.where(Situation.next_review_on <= date.today(),
                             Situation.state != "closed")
     query = query.order_by(Situation.updated_at.desc(), Situation.id.desc())
-    result = paginate(session, query, page, per_page)
+    result = paginate(session, query, page, per_page, total_with_page=True)
     for situation in result.items:
         audit.record_read(session, situation, detail="liste")
     return result
