@@ -4,6 +4,7 @@ role's dashboard; signing out ends the session."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from coordination.services.demo import DEMO_PASSWORD
 from tests.e2e.conftest import screenshot
@@ -14,7 +15,9 @@ pytestmark = pytest.mark.e2e
 def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/connexion")
     # The e-mail field has focus on arrival (autofocus): wait for it, then keyboard only.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'email'")
+    # (A locator assertion, not wait_for_function: its polling evaluates a string, which
+    # the page's Content-Security-Policy refuses when focus comes late on a busy machine.)
+    expect(page.locator("#email")).to_be_focused()
     page.keyboard.type(email)
     page.keyboard.press("Tab")
     page.keyboard.type(password)
