@@ -60,6 +60,7 @@ from directory.models import Commune, DirectoryService
 
 MAX_PERIOD_DAYS = 3653  # ten years
 UNKNOWN = ""  # the code of "not recorded" in any dimension
+PERIODS = ("month", "quarter")  # the dimensions that are periods
 DIMENSION_LABELS = {"type": "Type de rupture", "cause": "Cause",
                     "service_category": "Catégorie de service", "territory": "Territoire",
                     "month": "Mois", "quarter": "Trimestre"}
@@ -227,7 +228,7 @@ def _labeller(session: Session, query: ObservatoryQuery,
 
     @cache  # a table repeats each code on many rows
     def label(dimension: str, code: str) -> str:
-        if dimension in ("month", "quarter"):
+        if dimension in PERIODS:
             return period_label(dimension, code)
         if code == UNKNOWN:
             return "Non renseigné"
@@ -373,13 +374,13 @@ def grouped_counts(session: Session, query: ObservatoryQuery,
     masked = masked_cells(cells, len(dimensions), threshold)
     # Text, labels and table order per value, not per row: a dimension has few values.
     texts = [{v: _period_text(d, v) for v in {key[i] for key in cells}}
-             if d in ("month", "quarter") else None for i, d in enumerate(dimensions)]
+             if d in PERIODS else None for i, d in enumerate(dimensions)]
     label = _labeller(session, query, {key[dimensions.index("territory")] for key in cells}
                       if "territory" in dimensions else ())
     labels = [{v: label(d, texts[i][v] if texts[i] else v) for v in {key[i] for key in cells}}
               for i, d in enumerate(dimensions)]
     ranks = [{v: r for r, v in enumerate(sorted(labels[i], key=lambda v, i=i, d=d: (
-        v if d in ("month", "quarter") else labels[i][v].casefold())))}
+        v if d in PERIODS else labels[i][v].casefold())))}
         for i, d in enumerate(dimensions)]
     rows = []
     for key in sorted(cells, key=lambda k: tuple(map(dict.__getitem__, ranks, k))):
@@ -416,8 +417,13 @@ def _period_column(query: ObservatoryQuery, year: Any, month: Any) -> Any:
 def _ordered(query: ObservatoryQuery, by_dimension: Mapping[str, Any], year: Any,
              month: Any) -> list[Any]:
     """The columns of a group-by, in the order of the asked dimensions."""
-    return [_period_column(query, year, month) if d in ("month", "quarter")
+    return [_period_column(query, year, month) if d in PERIODS
             else by_dimension[d].label(d) for d in query.group_by]
+
+
+# The year and the month a rupture occurred, in SQL (its group-bys and its monthly counts).
+_RUPTURE_YEAR = sql_cast(extract("year", Rupture.occurred_on), Integer)
+_RUPTURE_MONTH = sql_cast(extract("month", Rupture.occurred_on), Integer)
 
 
 def _ruptures_grouped(query: ObservatoryQuery) -> Any:
@@ -425,8 +431,7 @@ def _ruptures_grouped(query: ObservatoryQuery) -> Any:
     columns = _ordered(query, {"type": Rupture.type, "cause": Rupture.cause,
                                "service_category": DirectoryService.category,
                                "territory": _territory_column(query.territory_level)},
-                       sql_cast(extract("year", Rupture.occurred_on), Integer),
-                       sql_cast(extract("month", Rupture.occurred_on), Integer))
+                       _RUPTURE_YEAR, _RUPTURE_MONTH)
     statement = _scoped(select(*columns, func.count().label("n")), query)
     return statement.group_by(*columns) if columns else statement
 
@@ -442,11 +447,10 @@ def _whole_months(query: ObservatoryQuery) -> tuple[date, date] | None:
     """The first day of the first whole month of the period and the last day of its last
     whole month; None when the period holds no whole month."""
     first = query.date_from if query.date_from.day == 1 else \
-        (query.date_from.replace(day=28) + timedelta(days=4)).replace(day=1)
-    after = (query.date_to.replace(day=28) + timedelta(days=4)).replace(day=1)
-    last = query.date_to if after - timedelta(days=1) == query.date_to else \
-        query.date_to.replace(day=1) - timedelta(days=1)
-    return (first, last) if first < last else None
+        (query.date_from.replace(day=28) + timedelta(days=4)).replace(day=1)  # next month's
+    end = query.date_to + timedelta(days=1)  # exclusive: the day after the period…
+    end = end.replace(day=1)  # …or the first of its month when the period ends mid-month
+    return (first, end - timedelta(days=1)) if first < end else None
 
 
 def _month_counts_grouped(query: ObservatoryQuery, first: date, last: date) -> Any:
@@ -472,15 +476,13 @@ def rebuild_month_counts(session: Session) -> None:
     """Count the monthly cells again from the ruptures. The triggers keep them exact as
     ruptures are written; this is for communes loaded after ruptures that named them (their
     département was unknown when the ruptures were counted)."""
-    year = sql_cast(extract("year", Rupture.occurred_on), Integer)
-    month = sql_cast(extract("month", Rupture.occurred_on), Integer)
-    departement = func.coalesce(Commune.departement, literal_column("''"))
+    cell = (_RUPTURE_YEAR, _RUPTURE_MONTH,
+            func.coalesce(Commune.departement, literal_column("''")), Rupture.type)
     session.execute(delete(RuptureMonthCount))
     session.execute(insert(RuptureMonthCount).from_select(
         ["year", "month", "departement", "type", "n"],
-        select(year, month, departement, Rupture.type, func.count())
-        .outerjoin(Commune, Commune.insee == Rupture.commune_insee)
-        .group_by(year, month, departement, Rupture.type)))
+        select(*cell, func.count()).outerjoin(Commune, Commune.insee == Rupture.commune_insee)
+        .group_by(*cell)))
 
 
 def compute_rupture_counts(session: Session, query: ObservatoryQuery, *,
@@ -511,26 +513,24 @@ def _repair(session: Session, query: ObservatoryQuery, figures: RuptureFigures,
     # years of a region are a hundred thousand small integers.
     delays = sorted(session.scalars(_scoped(select(_days_to_resolution(session)), query)
                                     .where(Rupture.resolved_on.is_not(None))))
-    resolved_count = len(delays)
-    buckets, counted = {}, 0
-    for code, _, high in REPAIR_BUCKETS:
-        if code == "open":
-            buckets[code] = total - resolved_count
-            continue
-        up_to = bisect_right(delays, high) if high is not None else resolved_count
-        buckets[code], counted = up_to - counted, up_to
+    resolved = len(delays)
+    # REPAIR_BUCKETS: bounded delays in order, then "longer", then "open".
+    ends = [bisect_right(delays, high) for _, _, high in REPAIR_BUCKETS if high] + [resolved]
+    counts = [end - start for start, end in zip([0, *ends], ends, strict=False)]
+    buckets = dict(zip((code for code, _, _ in REPAIR_BUCKETS), [*counts, total - resolved],
+                       strict=True))
     labels = {code: text for code, text, _ in REPAIR_BUCKETS}
     figures.repair_distribution = [
         {**row, "bucket_label": labels[row["bucket"]]} for row in suppress_small_counts(
             [{"bucket": code, "count": n} for code, n in buckets.items()], ("bucket",),
             threshold)]
-    resolved, unresolved = resolved_count, total - resolved_count
+    unresolved = total - resolved
     # The share would give both counts back from the total: publish it only when neither
     # is masked.
     if total and all(n == 0 or n >= threshold for n in (resolved, unresolved)) \
             and total >= threshold:
         figures.resolved_share = resolved / total
-    if resolved_count >= threshold:
+    if resolved >= threshold:
         figures.median_repair_days = float(statistics.median(delays))
 
 
