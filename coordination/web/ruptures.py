@@ -138,11 +138,16 @@ def dismiss(candidate_id: int):  # type: ignore[no-untyped-def]
 
 # --- observatory ---------------------------------------------------------------------------
 
-def _query() -> tuple[observatory.ObservatoryQuery, dict[str, list[str]]]:
+def _args() -> dict[str, Any]:
+    """The query string, `group_by` from its checkboxes (one value each)."""
     args: dict[str, Any] = request.args.to_dict()
     args["group_by"] = ",".join(v for v in request.args.getlist("group_by") if v)
+    return args
+
+
+def _query() -> tuple[observatory.ObservatoryQuery, dict[str, list[str]]]:
     try:
-        return observatory.parse_query(args, _today()), {}
+        return observatory.parse_query(_args(), _today()), {}
     except ValidationError as exc:
         return observatory.parse_query({}, _today()), exc.fields
 
@@ -183,8 +188,7 @@ def observatory_page():  # type: ignore[no-untyped-def]
 @bp.get("/observatoire/ruptures.csv")
 @allow(*READERS)
 def observatory_csv():  # type: ignore[no-untyped-def]
-    query = observatory.parse_query({**request.args.to_dict(), "group_by": ",".join(
-        request.args.getlist("group_by"))}, _today())
+    query = observatory.parse_query(_args(), _today())
     rows = observatory.export_csv(db(), current_user, query,
                                   threshold=settings().suppression_threshold)
     name = f"observatoire-ruptures-{query.date_from}-{query.date_to}.csv"
@@ -195,8 +199,7 @@ def observatory_csv():  # type: ignore[no-untyped-def]
 @bp.get("/observatoire/rapport.pdf")
 @allow(*READERS)
 def observatory_pdf():  # type: ignore[no-untyped-def]
-    query = observatory.parse_query({**request.args.to_dict(), "group_by": ",".join(
-        request.args.getlist("group_by"))}, _today())
+    query = observatory.parse_query(_args(), _today())
     document = observatory.export_pdf(db(), current_user, query,
                                       threshold=settings().suppression_threshold,
                                       zone=local_zone())
