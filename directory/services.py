@@ -154,6 +154,42 @@ def search(session: Session, query: SearchQuery) -> Page[Hit]:
     return _search(session, query)
 
 
+COMMUNE_PARAMETERS = ("commune", "sector_of", "near")
+
+
+def read_query(session: Session, args: Mapping[str, str]) -> SearchQuery:
+    """parse_query, the communes given by name (« Lézignan-Corbières ») or by INSEE code:
+    what the search page and the API both read. A name several communes share is refused
+    listing them; every problem is named at once."""
+    values = dict(args.items())
+    problems: dict[str, list[str]] = {}
+    for name in COMMUNE_PARAMETERS:
+        raw = (values.get(name) or "").strip()
+        if not raw or _looks_like_code(raw):
+            continue
+        found = communes_named(session, raw)
+        if len(found) == 1:
+            values[name] = found[0][0]
+            continue
+        del values[name]
+        problems[name] = ["Plusieurs communes portent ce nom : " + ", ".join(
+            f"{label} ({departement}) : {insee}" for insee, label, departement
+            in found[:8]) + ". Indiquez le code INSEE."] if found else [
+            f"Commune « {raw[:60]} » inconnue : indiquez son nom exact ou son code INSEE."]
+    try:
+        query = parse_query(values)
+    except ValidationError as exc:
+        raise ValidationError({**exc.fields, **problems}) from None
+    if problems:
+        raise ValidationError(problems)
+    return query
+
+
+def _looks_like_code(value: str) -> bool:
+    """An INSEE commune code, or garbage parse_query names as such (never a name)."""
+    return any(c.isdigit() for c in value)
+
+
 def commune_point(session: Session, insee: str) -> geo.Point | None:
     """Where a commune is, for distances: the shipped communes have no coordinates, so
     this is the centre of the directory's geolocated services in that commune (FINESS

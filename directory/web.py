@@ -78,7 +78,7 @@ def hit_json(hit: services.Hit, near: bool) -> dict[str, Any]:
 @api.get("/directory/services")
 @allow()
 def api_search() -> Any:
-    query = services.parse_query(request.args)
+    query = services.read_query(db(), request.args)
     page = services.search(db(), query)
     return paginated([hit_json(hit, bool(query.near)) for hit in page.items],
                      query.page, query.per_page, page.total)
@@ -103,7 +103,7 @@ def search_page():  # type: ignore[no-untyped-def]
     error = None
     page = None
     try:
-        query = services.parse_query(request.args)
+        query = services.read_query(db(), request.args)
     except ValidationError as exc:
         error = exc
         query = services.SearchQuery()

@@ -11,6 +11,14 @@ def period_bounds(date_from: date, date_to: date, zone: tzinfo) -> tuple[datetim
             datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone))
 
 
+def whole_months(date_from: date, date_to: date) -> tuple[date, date]:
+    """The period widened to whole calendar months. Published counts of two periods then
+    differ by whole months only: shifting a period by one day cannot reveal, by
+    subtraction, the one-day count that small-cell suppression masks."""
+    last = (date_to.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return date_from.replace(day=1), last
+
+
 def parse_datetime(value: object, zone: tzinfo) -> datetime | None:
     """An ISO 8601 date and time; without an offset it is local time (what a person typed)."""
     if isinstance(value, datetime):

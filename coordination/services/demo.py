@@ -501,6 +501,7 @@ def load_demo(session: Session, size: str | None = None, seed: int = 2026,
 
         generator.generate(session, size, seed=seed, progress=progress)
         _keep_story_on_next_agenda(session, coordinator)
+        _discuss_history_in_past_meetings(session, coordinator, seed)
     return list(DEMO_ACCOUNTS)
 
 
@@ -537,3 +538,60 @@ def _keep_story_on_next_agenda(session: Session, coordinator: User) -> None:
         if len(on_agenda) >= upcoming.agenda_cap:
             meetings.set_agenda_cap(session, coordinator, upcoming, len(on_agenda) + 1)
         meetings.add_item(session, coordinator, upcoming, situation.id, note)
+
+
+# What a partner meeting decides for a situation it reviews (the generated history's).
+PAST_DECISIONS = [
+    "Poursuite de la coordination ; point avec le CMP dans un mois.",
+    "Relais CSAPA confirmé ; revoir l'hébergement avec le SIAO.",
+    "Situation stabilisée : prochaine revue dans six semaines.",
+    "Visite à domicile à organiser par la coordination avec l'infirmier libéral.",
+    "Dossier de droits à relancer (AAH) ; la coordination prévient le médecin traitant.",
+    "Rendez-vous CMP manqué deux fois : proposer un accompagnement physique.",
+]
+
+
+def _discuss_history_in_past_meetings(session: Session, coordinator: User, seed: int) -> None:
+    """The generated history names no meeting: the demo's past meetings then each review a
+    few of its situations (their review had come), so that the minutes, the situation
+    pages and the activity figures have something true to show. Idempotent: a meeting
+    that already discussed three situations is left as it is."""
+    import random
+    from datetime import datetime
+
+    from coordination.domain.agenda import AgendaReason
+    from coordination.models import AgendaItem, Meeting, MeetingSeries, Situation
+
+    rng = random.Random(seed)
+    series = session.scalar(select(MeetingSeries.id).where(
+        MeetingSeries.organisation_id == coordinator.organisation_id).order_by(MeetingSeries.id))
+    referents = select(User.id).where(User.organisation_id == coordinator.organisation_id)
+    for meeting in session.scalars(select(Meeting).where(
+            Meeting.series_id == series,
+            Meeting.status == MeetingStatus.MINUTES_PUBLISHED).order_by(Meeting.starts_at)):
+        if len(meeting.items) >= 3:
+            continue
+        taken = {item.situation_id for item in meeting.items}
+        candidates = [sid for sid in session.scalars(select(Situation.id).where(
+            Situation.referent_user_id.in_(referents),
+            Situation.state.in_(("in_coordination", "in_rupture")),
+            Situation.created_at < meeting.starts_at - timedelta(days=14))
+            .order_by(Situation.id)) if sid not in taken]
+        position = max((item.position or 0 for item in meeting.items), default=0)
+        built = meeting.starts_at - timedelta(days=3)
+        meeting.agenda_built_at = meeting.agenda_built_at or built
+        meeting.agenda_frozen_at = meeting.agenda_frozen_at or built
+        for situation_id in rng.sample(candidates, min(5, len(candidates))):
+            position += 1
+            due = meeting.starts_at.date() - timedelta(days=rng.randint(0, 6))
+            decided: datetime = meeting.starts_at + timedelta(minutes=12 * position)
+            session.add(AgendaItem(
+                meeting_id=meeting.id, situation_id=situation_id, position=position,
+                reasons=[{"code": AgendaReason.REVIEW_DUE.value,
+                          "label": AgendaReason.REVIEW_DUE.label,
+                          "detail": f"revue prévue le {due:%d/%m/%Y}"}],
+                explanation="Revue prévue", added_at=built,
+                added_by_user_id=coordinator.id, decision=rng.choice(PAST_DECISIONS),
+                next_review_on=meeting.starts_at.date() + timedelta(days=rng.choice((
+                    14, 28, 42))), decided_at=decided, decided_by_user_id=coordinator.id))
+    session.commit()

@@ -19,6 +19,8 @@ from coordination.domain.identity import IdentityStatus, Sex
 from coordination.domain.ruptures import load_taxonomy
 from coordination.models import Action, AgendaItem, Organisation, Rupture, Situation, User
 from coordination.services import actions, meetings, policy, ruptures, situations
+from coordination.workflows.action import ActionType, BlockReason, CompletionOutcome
+from directory import services as directory_services
 
 # Identifier systems (ANS): INS-NIR and FINESS (entité géographique / juridique).
 INS_NIR_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
@@ -26,6 +28,8 @@ FINESS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.2"
 IDENTIFIER_TYPE_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
 # This product's own code systems (workflow states, rupture taxonomy, organisation types).
 LOCAL = "urn:coordination:fhir:CodeSystem:"
+# …and its extensions (an extension is a StructureDefinition, not a code system).
+EXTENSION = "urn:coordination:fhir:StructureDefinition:"
 
 CAREPLAN_STATUS = {"draft": "draft", "closed": "completed", "in_rupture": "on-hold"}
 TASK_STATUS = {"open": "requested", "in_progress": "in-progress", "done": "completed",
@@ -42,17 +46,19 @@ def situation_bundle(session: Session, actor: User, situation_id: int) -> dict[s
     organisations = _involved_organisations(session, situation, visible_actions, found_ruptures,
                                             discussions)
 
-    resources: list[dict[str, Any]] = [patient(situation)]
+    commune = situation.person.commune_insee
+    resources: list[dict[str, Any]] = [patient(situation, directory_services.commune_names(
+        session, [commune]).get(commune) if commune else None)]
     resources += [organisation(o) for o in organisations]
     resources.append(care_team(situation, organisations))
     encounters = {item.id: encounter(item) for item in discussions}
     resources += encounters.values()
     resources += [task(a, situation, encounters) for a in visible_actions]
     health = policy.sees_health_details(session, actor, situation)
-    texts = ruptures.readable_texts(actor, found_ruptures, health)
-    resources += [detected_issue(r, r.id in texts) for r in found_ruptures]
+    details = ruptures.readable_details(actor, found_ruptures, health)
+    resources += [detected_issue(r, r.id in details) for r in found_ruptures]
     resources.append(care_plan(situation, visible_actions, discussions, found_ruptures,
-                               with_notes=health))
+                               with_discussions=health))
     return {
         "resourceType": "Bundle",
         "id": f"situation-{situation.id}-v{situation.version}",
@@ -64,11 +70,16 @@ def situation_bundle(session: Session, actor: User, situation_id: int) -> dict[s
 
 
 def _uuid(resource: dict[str, Any]) -> str:
-    """A stable UUID per resource, so two exports of the same data are comparable."""
+    return _uuid_of(resource["resourceType"], resource["id"])
+
+
+def _uuid_of(kind: str, key: Any) -> str:
+    """A stable UUID per resource, so two exports of the same data are comparable; entries
+    are named by it and references point to it (a `collection` Bundle has no server base
+    against which `Patient/…` could resolve)."""
     import uuid
 
-    return str(uuid.uuid5(uuid.NAMESPACE_URL,
-                          f"coordination:{resource['resourceType']}/{resource['id']}"))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"coordination:{kind}/{key}"))
 
 
 def _instant(value: datetime) -> str:
@@ -76,7 +87,7 @@ def _instant(value: datetime) -> str:
 
 
 def _ref(kind: str, key: Any) -> dict[str, str]:
-    return {"reference": f"{kind}/{key}"}
+    return {"reference": f"urn:uuid:{_uuid_of(kind, key)}"}
 
 
 def _patient_ref(situation: Situation) -> dict[str, str]:
@@ -99,7 +110,7 @@ def _local(system: str, code: str, display: str | None = None) -> dict[str, Any]
 
 # --- resources -----------------------------------------------------------------------------
 
-def patient(situation: Situation) -> dict[str, Any]:
+def patient(situation: Situation, commune_name: str | None = None) -> dict[str, Any]:
     person = situation.person
     resource: dict[str, Any] = {
         "resourceType": "Patient", "id": f"person-{person.id}",
@@ -129,8 +140,10 @@ def patient(situation: Situation) -> dict[str, Any]:
         address: dict[str, Any] = {"use": "home", "country": "FR"}
         if person.address:
             address["text"] = person.address
+        if commune_name:
+            address["city"] = commune_name
         if person.commune_insee:
-            address["extension"] = [{"url": LOCAL + "commune-insee",
+            address["extension"] = [{"url": EXTENSION + "commune-insee",
                                      "valueCode": person.commune_insee}]
         resource["address"] = [address]
     if person.gp_name:
@@ -189,7 +202,7 @@ def encounter(item: AgendaItem) -> dict[str, Any]:
                   "code": "AMB", "display": "ambulatory"},
         "type": [_local("encounter-type", "partner-meeting",
                         "Réunion de concertation pluri-partenariale")],
-        "subject": {"reference": f"Patient/person-{item.situation.person_id}"},
+        "subject": _patient_ref(item.situation),
         "period": {"start": _instant(meeting.starts_at), "end": _instant(meeting.ends_at)},
         "serviceProvider": _org_ref(meeting.organisation_id),
     }
@@ -203,7 +216,7 @@ def task(action: Action, situation: Situation,
     resource: dict[str, Any] = {
         "resourceType": "Task", "id": f"action-{action.id}",
         "status": TASK_STATUS.get(action.state, "requested"), "intent": "order",
-        "code": _local("action-type", action.type, _action_type_label(action.type)),
+        "code": _local("action-type", action.type, _enum_label(ActionType, action.type)),
         "description": action.title,
         "basedOn": [_ref("CarePlan", f"situation-{situation.id}")],
         "for": _patient_ref(situation), "authoredOn": _instant(action.created_at),
@@ -215,30 +228,44 @@ def task(action: Action, situation: Situation,
     if action.origin_item_id in encounters:
         resource["encounter"] = _ref("Encounter", f"agenda-item-{action.origin_item_id}")
     if action.block_reason:
-        resource["statusReason"] = _local("action-block-reason", action.block_reason)
+        resource["statusReason"] = _local("action-block-reason", action.block_reason,
+                                          _enum_label(BlockReason, action.block_reason))
     if action.outcome:
-        resource["businessStatus"] = _local("action-outcome", action.outcome)
+        resource["businessStatus"] = _local("action-outcome", action.outcome,
+                                            _enum_label(CompletionOutcome, action.outcome))
     if action.completion_note:
         resource["note"] = [{"text": action.completion_note}]
     return resource
 
 
-def _action_type_label(code: str) -> str | None:
-    from coordination.workflows.action import ActionType
-
-    return ActionType(code).label if code in set(ActionType) else None
+def _enum_label(kind: Any, code: str) -> str | None:
+    return kind(code).label if code in set(kind) else None
 
 
-def detected_issue(rupture: Rupture, texts: bool = True) -> dict[str, Any]:
-    """`texts`: whether the reader may read the rupture's free texts
-    (ruptures.readable_texts); without, only its coded facts."""
+def detected_issue(rupture: Rupture, details: bool = True) -> dict[str, Any]:
+    """`details`: whether the reader may read the rupture's nature and free texts
+    (ruptures.readable_details); without, the issue says only that the pathway broke,
+    when, and when it was repaired."""
     taxonomy = load_taxonomy()
 
     def coded(section: str, system: str, code: str) -> dict[str, Any]:
         return _local(system, code, taxonomy.label(section, code) or code)
 
-    details = [part for part in (
-        rupture.description if texts else None,
+    resource: dict[str, Any] = {
+        "resourceType": "DetectedIssue", "id": f"rupture-{rupture.id}",
+        "status": "final", "patient": _patient_ref(rupture.situation),
+        "identifiedDateTime": rupture.occurred_on.isoformat(),
+    }
+    if rupture.resolved_on:
+        resource["mitigation"] = [{"action": {"text": (rupture.resolution if details
+                                                       else None) or "Résolue"},
+                                   "date": rupture.resolved_on.isoformat()}]
+    if not details:
+        resource["detail"] = "Rupture de parcours (nature réservée à l'équipe de soins)"
+        return resource
+    resource["code"] = coded("types", "rupture-type", rupture.type)
+    detail = [part for part in (
+        rupture.description,
         rupture.cause and "Cause : " + (taxonomy.label("causes", rupture.cause)
                                         or rupture.cause),
         rupture.consequence and "Conséquence : " + (
@@ -247,33 +274,23 @@ def detected_issue(rupture: Rupture, texts: bool = True) -> dict[str, Any]:
             taxonomy.label("transition_points", rupture.transition_point)
             or rupture.transition_point),
         rupture.service and "Service : " + rupture.service.name) if part]
-    resource: dict[str, Any] = {
-        "resourceType": "DetectedIssue", "id": f"rupture-{rupture.id}",
-        "status": "final", "code": coded("types", "rupture-type", rupture.type),
-        "patient": {"reference": f"Patient/person-{rupture.situation.person_id}"},
-        "identifiedDateTime": rupture.occurred_on.isoformat(),
-    }
     if rupture.cause:
-        resource["extension"] = [{"url": LOCAL + "rupture-cause",
+        resource["extension"] = [{"url": EXTENSION + "rupture-cause",
                                   "valueCodeableConcept": coded("causes", "rupture-cause",
                                                                 rupture.cause)}]
-    if details:
-        resource["detail"] = "\n".join(details)
+    if detail:
+        resource["detail"] = "\n".join(detail)
     if rupture.organisation_id:
         resource["implicated"] = [_org_ref(rupture.organisation_id,
                                            rupture.organisation.name)]
-    if rupture.resolved_on:
-        resource["mitigation"] = [{"action": {"text": (rupture.resolution if texts else None)
-                                              or "Résolue"},
-                                   "date": rupture.resolved_on.isoformat()}]
     return resource
 
 
 def care_plan(situation: Situation, visible_actions: list[Action],
               discussions: list[AgendaItem], found_ruptures: list[Rupture],
-              with_notes: bool = True) -> dict[str, Any]:
-    """`with_notes`: whether the reader may read the meetings' discussion notes (free text
-    under the field-level rule, meetings.readable_notes)."""
+              with_discussions: bool = True) -> dict[str, Any]:
+    """`with_discussions`: whether the reader may read what the meetings said and decided
+    (free text under the field-level rule, meetings.readable_discussions)."""
     from coordination.workflows.complex_case import COMPLEX_CASE
 
     resource: dict[str, Any] = {
@@ -295,9 +312,8 @@ def care_plan(situation: Situation, visible_actions: list[Action],
     if found_ruptures:
         resource["supportingInfo"] = [_ref("DetectedIssue", f"rupture-{r.id}")
                                       for r in found_ruptures]
-    notes = [{"time": _instant(item.decided_at), "text": _decision_text(item, with_notes)}
-             for item in discussions if item.decided_at and (
-                 item.decision or (with_notes and item.discussion_notes))]
+    notes = [{"time": _instant(item.decided_at), "text": _decision_text(item, with_discussions)}
+             for item in discussions if item.decided_at]
     if situation.next_review_on:
         notes.append({"text": "Prochaine révision : " + situation.next_review_on.isoformat()})
     if notes:
@@ -307,12 +323,13 @@ def care_plan(situation: Situation, visible_actions: list[Action],
     return resource
 
 
-def _decision_text(item: AgendaItem, with_notes: bool) -> str:
+def _decision_text(item: AgendaItem, with_discussions: bool) -> str:
     parts = [f"Réunion du {item.meeting.starts_at.date().isoformat()}"]
-    if item.decision:
-        parts.append("Décision : " + item.decision)
-    if with_notes and item.discussion_notes:
-        parts.append("Notes : " + item.discussion_notes)
+    if not with_discussions:
+        parts.append("Décision réservée à l'équipe de soins")
+    else:
+        parts += [f"{label} : {text}" for label, text in (
+            ("Décision", item.decision), ("Notes", item.discussion_notes)) if text]
     return "\n".join(parts)
 
 

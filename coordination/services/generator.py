@@ -202,6 +202,10 @@ ACTION_TITLES = {"cmp_appointment": "Rendez-vous au CMP", "hospitalisation":
                  "Premier rendez-vous au CSAPA", "siao_request": "Demande d'hébergement SIAO",
                  "housing": "Maintien dans le logement", "rights": "Ouverture des droits",
                  "home_visit": "Visite à domicile", "gp_contact": "Point avec le médecin traitant"}
+# Where a person lives, given the housing status the intake records.
+LIVING_BY_HOUSING = {"stable": ("own_home", "own_home", "own_home", "institution"),
+                     "threatened": ("own_home", "hosted"),
+                     "none": ("street", "shelter", "hosted")}
 ACTION_OWNER = {"cmp_appointment": "cmp", "hospitalisation": "cmp", "csapa_appointment": "csapa",
                 "siao_request": "siao", "housing": "siao", "rights": "dac",
                 "home_visit": "dac", "gp_contact": "dac"}
@@ -277,7 +281,12 @@ class _Rows:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def add(self, model: type, row: dict[str, Any]) -> None:
-        self.tables.setdefault(model.__tablename__, []).append(row)
+        table = self.tables.setdefault(model.__tablename__, [])
+        # one executemany per table takes its columns from the first row: a key missing
+        # there would be dropped silently from every other row
+        if table and table[0].keys() != row.keys():
+            raise ValueError(f"{model.__tablename__}: rows with different columns")
+        table.append(row)
 
 
 def generate(session: Session, size: str = "dac", *, seed: int = 2026,
@@ -498,9 +507,12 @@ class _History:
             "name_key": _phonetic(name), "first_name_key": _first_key(first),
             "search_text": fold(f"{name} {firsts}"), "created_at": created,
             "created_by_user_id": self.dac.coordinators[0], "updated_at": created, "version": 1})
+        # every row of a table carries the same keys: the insert takes its columns from
+        # the first row (_write)
         self.rows.add(ConsentRecord, {
             "id": self.ids.take(ConsentRecord), "person_id": person_id,
-            "kind": ConsentKind.INFORMATION, "method": "oral", "recorded_on": created.date(),
+            "kind": ConsentKind.INFORMATION, "organisation_id": None, "scope": None,
+            "method": "oral", "covers_health_details": False, "recorded_on": created.date(),
             "recorded_by_user_id": self.dac.coordinators[0], "created_at": created})
         return person_id, home
 
@@ -528,7 +540,10 @@ class _History:
                    "domains": ["psychiatric", "addiction"] if answer != "none"
                    else ["addiction"], "psychiatric_disorder": answer,
                    "substances": substances, "imminent_danger": outcome == "emergency",
-                   "housing_status": rng.choice(("stable", "stable", "threatened", "none"))}
+                   "housing_status": rng.choice(("stable", "stable", "threatened", "none")),
+                   "suicide_risk": "high" if outcome == "emergency" else rng.choices(
+                       ("none", "moderate", "high"), (70, 25, 5))[0]}
+        answers["living_situation"] = rng.choice(LIVING_BY_HOUSING[answers["housing_status"]])
         self.opened.append((opened_on, situation_id, person_id))
         # the call that opened it, a few minutes before
         call_at = opened - timedelta(minutes=rng.randint(5, 90))
@@ -541,7 +556,7 @@ class _History:
                                        "situation_id": situation_id,
                                        "organisation_id": dac.organisation.id,
                                        "shared_at": opened, "shared_by_user_id": referent})
-        steps = _Steps(self, situation_id, referent, home)
+        steps = _Steps(self, situation_id, person_id, referent, home)
         steps.fire("open", "draft", opened)
         clock = opened + timedelta(hours=rng.randint(1, 72))
         steps.fire("submit_for_triage", "to_triage", clock)
@@ -652,9 +667,11 @@ class _History:
 class _Steps:
     """One situation's workflow, replayed forward in time; nothing after now is written."""
 
-    def __init__(self, history: _History, situation_id: int, referent: int,
+    def __init__(self, history: _History, situation_id: int, person_id: int, referent: int,
                  home: str) -> None:
         self.h, self.situation_id, self.referent = history, situation_id, referent
+        self.person_id = person_id
+        self.shared_with = {history.dac.organisation.id}
         self.home = home  # the person's commune: where their ruptures are counted
         self.state = ""
         self.before_rupture: str | None = None
@@ -727,6 +744,7 @@ class _Steps:
                 changes.append((event, state, final, ending))
                 state, moment = final, ending
         owner = ACTION_OWNER[kind]
+        self.share(h.dac.partners[owner], created)
         h.rows.add(Action, {
             "id": action_id, "situation_id": self.situation_id, "title": ACTION_TITLES[kind],
             "type": kind, "assignee_organisation_id": self.h.dac.partners[owner],
@@ -747,6 +765,25 @@ class _Steps:
                 "reason": "Annulée en réunion" if event == "cancel" else None})
         ended = changes[-1][3] if changes else created
         return action_id, max(ended, datetime.combine(due, time(9), tzinfo=UTC)), kind
+
+    def share(self, organisation_id: int, at: datetime) -> None:
+        """As confiding an action does (actions.create): the situation is shared with the
+        assignee, a non-health organisation (the SIAO) under the person's consent."""
+        h = self.h
+        if organisation_id in self.shared_with:
+            return
+        if organisation_id == h.dac.partners["siao"]:
+            h.rows.add(ConsentRecord, {
+                "id": h.ids.take(ConsentRecord), "person_id": self.person_id,
+                "kind": ConsentKind.CONSENT, "organisation_id": organisation_id,
+                "scope": "Demande d'hébergement ou de logement", "method": "oral",
+                "covers_health_details": False, "recorded_on": at.date(),
+                "recorded_by_user_id": self.referent, "created_at": at})
+        h.rows.add(SituationShare, {"id": h.ids.take(SituationShare),
+                                    "situation_id": self.situation_id,
+                                    "organisation_id": organisation_id, "shared_at": at,
+                                    "shared_by_user_id": self.referent})
+        self.shared_with.add(organisation_id)
 
     def rupture(self, occurred: datetime, followed: tuple[int, datetime, str] | None) -> datetime:
         """A rupture on `occurred` (after the action it follows), declared a few days

@@ -98,32 +98,39 @@ def list_meetings(session: Session, actor: User, *, upcoming: bool | None = None
     return list(session.scalars(query.limit(limit)))
 
 
-def visible_items(session: Session, actor: User, meeting: Meeting) -> tuple[list[AgendaItem], int]:
-    """The agenda in order as `actor` may read it, and how many items are hidden from them
-    (situations not shared with their organisation)."""
+@dataclass(frozen=True)
+class AgendaView:
+    """An agenda as one reader may read it. `items`: in order, the situations they see
+    (partners never learn how many others there are: `only_shared` says the list is theirs
+    only). `discussed`: ids of the items whose discussion they may read (the reasons'
+    details, the note, the discussion notes, the decision, the actions confided to other
+    organisations): free text that may tell a diagnosis follows the field-level rule of
+    each situation (policy.sees_health_details)."""
+    items: list[AgendaItem]
+    only_shared: bool
+    discussed: frozenset[int]
+
+    def reads(self, item: AgendaItem) -> bool:
+        return item.id in self.discussed
+
+
+def agenda_view(session: Session, actor: User, meeting: Meeting) -> AgendaView:
+    """The one way pages, API and PDFs read an agenda or minutes."""
     items = [i for i in meeting.items if i.removed_at is None]
-    if actor.has_role(Role.COORDINATOR):
-        shown = items
-    else:
+    only_shared = not actor.has_role(Role.COORDINATOR)
+    if only_shared:
         visible = set(session.scalars(select(Situation.id).where(
             Situation.id.in_([i.situation_id for i in items]),
             policy.situation_visibility_clause(actor))))
-        shown = [i for i in items if i.situation_id in visible]
-    for item in shown:
-        audit.record_read(session, item.situation, detail=f"ordre du jour {meeting.id}")
-    return shown, len(items) - len(shown)
-
-
-def readable_notes(session: Session, actor: User, items: list[AgendaItem]) -> set[int]:
-    """Ids of the items whose discussion notes `actor` may read: free text that may tell a
-    diagnosis follows the field-level rule of each situation (policy.sees_health_details);
-    the decision and the actions stay for every reader of the item."""
+        items = [i for i in items if i.situation_id in visible]
     health: dict[int, bool] = {}
     for item in items:
+        audit.record_read(session, item.situation, detail=f"ordre du jour {meeting.id}")
         if item.situation_id not in health:
             health[item.situation_id] = policy.sees_health_details(session, actor,
                                                                    item.situation)
-    return {item.id for item in items if health[item.situation_id]}
+    return AgendaView(items, only_shared,
+                      frozenset(i.id for i in items if health[i.situation_id]))
 
 
 # --- series and meetings -------------------------------------------------------------------
@@ -660,8 +667,10 @@ def record_decision(session: Session, actor: User, meeting: Meeting, item_id: An
     # The workflow's guards run first: when they refuse (409), nothing has been written.
     if event is not None:
         situations.fire_event(session, actor, situation, event,
-                              reason=f"Réunion du {_meeting_day(meeting, zone):%d/%m/%Y} : "
-                                     f"{decision}"[:2000],
+                              # the decision stays on the item, where the field-level
+                              # rule applies (AgendaView); the history is read by all
+                              reason=f"Décision de la réunion du "
+                                     f"{_meeting_day(meeting, zone):%d/%m/%Y}",
                               fields=event_fields, commit=False)
     item.discussion_notes, item.decision = notes, decision
     item.next_review_on, item.situation_event = next_review, event

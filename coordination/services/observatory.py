@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from coordination.domain.accounts import OrganisationType
 from coordination.domain.errors import NotFound, ValidationError
-from coordination.domain.periods import period_bounds
+from coordination.domain.periods import period_bounds, whole_months
 from coordination.domain.ruptures import load_taxonomy
 from coordination.domain.suppression import (
     DEFAULT_THRESHOLD,
@@ -135,7 +135,8 @@ def default_period(today: date) -> tuple[date, date]:
 def parse_query(args: Mapping[str, Any], today: date) -> ObservatoryQuery:
     """The observatory's filters from a query string: 422 naming each bad parameter. A
     period of more than ten years, an unknown dimension or code is refused; nothing here
-    can change the suppression threshold."""
+    can change the suppression threshold. The period is widened to whole months
+    (periods.whole_months): what the answer covers is in its `from` and `to`."""
     errors: dict[str, list[str]] = {}
     default_from, default_to = default_period(today)
     dates: dict[str, date] = {}
@@ -172,7 +173,8 @@ def parse_query(args: Mapping[str, Any], today: date) -> ObservatoryQuery:
         errors["departement"] = ["Code de département attendu (ex. 11, 2A, 974)."]
     if errors:
         raise ValidationError(errors)
-    return ObservatoryQuery(dates["from"], dates["to"], group_by, level,
+    date_from, date_to = whole_months(dates["from"], dates["to"])
+    return ObservatoryQuery(date_from, date_to, group_by, level,
                             departement or None, values["type"], values["cause"],
                             values["service_category"], values["organisation_type"])
 
@@ -262,9 +264,14 @@ class RuptureFigures:
         return self.query.group_by
 
     def chart_bars(self, limit: int = 40) -> list[tuple[str, int | None]]:
-        """(label, count or None when masked) per published row, in table order."""
+        """(label, count or None when masked) per published row: in time order when a
+        period is a dimension (a trend), else the largest first, masked cells last (the
+        `limit` bars a chart has room for are then the ones that matter)."""
+        rows = self.rows
+        if not set(self.dimensions) & set(PERIODS):
+            rows = sorted(rows, key=lambda row: -row.get("count", 0))
         return [(" · ".join(row[f"{d}_label"] for d in self.dimensions), row.get("count"))
-                for row in self.rows[:limit]]
+                for row in rows[:limit]]
 
 
 def _territory_column(level: str) -> Any:

@@ -189,8 +189,15 @@ def _pseudonym(person: Any, communes: dict[str, str]) -> str:
     return f"{first}. {last}., né·e en {person.birth_date.year}, {commune}"
 
 
-def agenda_pdf(meeting: Any, items: list[Any], hidden: int, pseudonymised: bool, zone: Any,
+# What a partner reads where a situation's discussion is withheld, or others are left out.
+RESERVED = "Réservé à l'équipe de soins"
+ONLY_SHARED = "Seules les situations partagées avec votre organisation figurent ici."
+
+
+def agenda_pdf(meeting: Any, view: Any, pseudonymised: bool, zone: Any,
                communes: dict[str, str] | None = None) -> bytes:
+    """The agenda as one reader may read it (`view`: meetings.AgendaView): the reasons'
+    details and the notes only for the items whose discussion they may read."""
     buffer = BytesIO()
     when = meeting.starts_at.astimezone(zone)
     communes = communes or {}
@@ -207,12 +214,17 @@ def agenda_pdf(meeting: Any, items: list[Any], hidden: int, pseudonymised: bool,
     ]
     width = A4[0] - 36 * mm
     rows: list[list[Any]] = [[_p("N°"), _p("Situation"), _p("Pourquoi elle est inscrite")]]
-    for item in items:
+    for item in view.items:
         person = item.situation.person
         who = _pseudonym(person, communes) if pseudonymised else \
             f"{person.display_name}, né·e le {person.birth_date:%d/%m/%Y}"
-        reasons = "\n".join(f"{r['label']} — {r['detail']}" for r in item.reasons)
-        if item.note and not pseudonymised:
+        reads = view.reads(item)
+        # a reason's detail may quote a note ("Revue : premier épisode délirant"): not in
+        # the version that circulates
+        detailed = reads and not pseudonymised
+        reasons = "\n".join(r["label"] + (f" — {r['detail']}" if detailed and r.get("detail")
+                                           else "") for r in item.reasons)
+        if item.note and detailed:
             reasons += f"\nNote : {item.note}"
         rows.append([_p(item.position), _p(f"n° {item.situation_id}\n{who}"), _p(reasons)])
     if len(rows) == 1:
@@ -222,9 +234,8 @@ def agenda_pdf(meeting: Any, items: list[Any], hidden: int, pseudonymised: bool,
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e9f2"))]))
     story.append(table)
-    if hidden:
-        story.append(_p(f"{hidden} autre(s) situation(s) inscrite(s), non partagée(s) avec "
-                        "votre organisation."))
+    if view.only_shared:
+        story.append(_p(ONLY_SHARED))
     frame = _meeting_frame("Ordre du jour", f"{meeting.title} — {when:%d/%m/%Y}",
                            not pseudonymised, zone)
     _document(buffer, f"Ordre du jour {when:%d/%m/%Y}").build(
@@ -232,10 +243,12 @@ def agenda_pdf(meeting: Any, items: list[Any], hidden: int, pseudonymised: bool,
     return buffer.getvalue()
 
 
-def minutes_pdf(meeting: Any, items: list[Any], hidden: int, readable_notes: set[int],
-                zone: Any, draft: bool = False) -> bytes:
-    """The minutes as one reader may read them: `items` they see (`hidden` others), the
-    discussion notes of `readable_notes` (meetings.readable_notes)."""
+def minutes_pdf(meeting: Any, view: Any, organisation_id: int, zone: Any,
+                draft: bool = False) -> bytes:
+    """The minutes as one reader (of `organisation_id`) may read them (`view`:
+    meetings.AgendaView): where they may not read an item's discussion, its notes and
+    decision are withheld and of the actions only those confided to their organisation are
+    described (the others: to whom, by when)."""
     from coordination.workflows.action import ActionType
 
     buffer = BytesIO()
@@ -256,25 +269,28 @@ def minutes_pdf(meeting: Any, items: list[Any], hidden: int, readable_notes: set
         story.append(_p("Excusés : " + ", ".join(a.organisation.name for a in absent) + "."))
     story.append(Spacer(1, 3 * mm))
     width = A4[0] - 36 * mm
-    for item in items:
+    for item in view.items:
         person = item.situation.person
+        reads = view.reads(item)
         story.append(Paragraph(escape(f"{item.position}. Situation n° {item.situation_id} — "
                                       f"{person.display_name}"), _STYLES["Heading3"]))
         rows = [["Inscrite pour", "\n".join(r["label"] for r in item.reasons)],
-                ["Discussion", (item.discussion_notes or "—") if item.id in readable_notes
-                 else "Notes réservées à l'équipe de soins"],
-                ["Décision", item.decision or "non discutée"],
+                ["Discussion", (item.discussion_notes or "—") if reads else RESERVED],
+                ["Décision", (item.decision or "non discutée") if reads
+                 else ("discutée ; " + RESERVED.lower()) if item.decided_at
+                 else "non discutée"],
                 ["Prochaine revue", f"{item.next_review_on:%d/%m/%Y}"
                  if item.next_review_on else "—"]]
         for action in item.actions:
-            rows.append(["Action", f"{action.title} ({types.get(action.type, action.type)}) — "
-                                   f"{action.assignee_organisation.name}"
+            described = reads or action.assignee_organisation_id == organisation_id
+            rows.append(["Action", (f"{action.title} ({types.get(action.type, action.type)})"
+                                    if described else "Action")
+                                   + f" — {action.assignee_organisation.name}"
                                    + (f", échéance {action.due_on:%d/%m/%Y}"
                                       if action.due_on else "")])
         story.append(_table([[_p(a), _p(b)] for a, b in rows], [width * 0.22, width * 0.78]))
-    if hidden:
-        story.append(_p(f"{hidden} autre(s) situation(s) discutée(s), non partagée(s) avec "
-                        "votre organisation."))
+    if view.only_shared:
+        story.append(_p(ONLY_SHARED))
     if meeting.general_notes:
         story += [Paragraph("Points divers", _STYLES["Heading3"]), _p(meeting.general_notes)]
     frame = _meeting_frame("Compte rendu" + (" — projet" if draft else ""),
@@ -397,15 +413,15 @@ def observatory_report_pdf(figures: Any, organisation_name: str,
 
 def situation_synthesis_pdf(situation: Any, readable: Any, actions: list[Any],
                             discussions: list[Any], ruptures: list[Any],
-                            rupture_texts: set[int], labels: dict[str, dict[str, str]],
+                            rupture_details: set[int], labels: dict[str, dict[str, str]],
                             zone: Any) -> bytes:
     """One situation on two pages for a partner meeting or a hand-over: who, where it
     stands, why (request, domains, triage), who does what (actions), what was decided
     (meetings), where the pathway broke (ruptures), and the recent history. `labels` holds
     French labels by kind ("state", "action_state", "action_type", "rupture_type",
     "outcome"); `readable` is the intake as this reader may see it
-    (situations.readable_intake), `rupture_texts` the ruptures whose free texts they may
-    read (ruptures.readable_texts)."""
+    (situations.readable_intake), `rupture_details` the ruptures whose nature and texts
+    they may read (ruptures.readable_details)."""
     buffer = BytesIO()
     person = situation.person
     width = A4[0] - 36 * mm
@@ -456,14 +472,17 @@ def situation_synthesis_pdf(situation: Any, readable: Any, actions: list[Any],
     if discussions:
         story.append(Paragraph("Décisions de réunion", _STYLES["Heading3"]))
         story.append(_table([[_p(f"{d.meeting.starts_at.astimezone(zone):%d/%m/%Y}"),
-                              _p(d.decision or "—")] for d in discussions],
+                              _p((d.decision or "—") if readable.health_details
+                                 else RESERVED)] for d in discussions],
                             [width * 0.2, width * 0.8]))
     if ruptures:
         story.append(Paragraph("Ruptures de parcours", _STYLES["Heading3"]))
         story.append(_table([[_p(f"{r.occurred_on:%d/%m/%Y}"),
-                              _p(say("rupture_type", r.type)
+                              _p((say("rupture_type", r.type) if r.id in rupture_details
+                                  else "Rupture de parcours (nature réservée à l'équipe "
+                                       "de soins)")
                                  + (f" — résolue le {r.resolved_on:%d/%m/%Y}"
-                                    + (f" : {r.resolution}" if r.id in rupture_texts
+                                    + (f" : {r.resolution}" if r.id in rupture_details
                                        and r.resolution else "")
                                     if r.resolved_on else " — en cours"))] for r in ruptures],
                             [width * 0.2, width * 0.8]))

@@ -157,11 +157,13 @@ def sees_health_details(session: Session, user: User, situation: Situation) -> b
                                   consent_covers_health_details=covered)
 
 
-def sees_rupture_texts(user: User, rupture: Any, sees_health_details: bool) -> bool:
-    """A rupture's free texts (what happened, how it was resolved) may tell a diagnosis:
-    for the readers who see the situation's health details (`sees_health_details`), and
-    for the organisation that wrote the description. The coded facts (type, cause,
-    consequence, transition point, dates) are for everyone who sees the situation."""
+def sees_rupture_details(user: User, rupture: Any, sees_health_details: bool) -> bool:
+    """A rupture's nature tells a diagnosis as surely as the intake does ("refused: too
+    psychiatric", "opioid substitution interrupted", the CSAPA concerned): its type, cause,
+    consequence, transition point, the service or organisation concerned and its free
+    texts are for the readers who see the situation's health details
+    (`sees_health_details`), and for the organisation that declared it. Every other reader
+    of the situation sees that a rupture exists, its dates and whether it is open."""
     declared_by = rupture.declared_by
     return sees_health_details or (declared_by is not None
                                    and declared_by.organisation_id == user.organisation_id)

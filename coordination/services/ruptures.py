@@ -143,8 +143,7 @@ def declare_rupture(session: Session, actor: User, situation_id: int,
     session.flush()
     if rupture.is_open and situation.state in ACTIVE_STATES:
         situations.fire_event(session, actor, situation, "declare_rupture",
-                              reason=f"Rupture n° {rupture.id} : "
-                                     f"{load_taxonomy().label('types', rupture.type)}",
+                              reason=f"Rupture n° {rupture.id}",
                               expected_version=expected_version, commit=False)
     if commit:
         session.commit()
@@ -197,17 +196,17 @@ def list_for_situation(session: Session, actor: User, situation: Situation) -> l
                   Rupture.id.desc())))
 
 
-def readable_texts(actor: User, found: list[Rupture], health_details: bool) -> set[int]:
-    """Ids of the ruptures (of one situation) whose free texts `actor` may read
-    (policy.sees_rupture_texts), given whether they see its health details (known from
+def readable_details(actor: User, found: list[Rupture], health_details: bool) -> set[int]:
+    """Ids of the ruptures (of one situation) whose nature and free texts `actor` may read
+    (policy.sees_rupture_details), given whether they see its health details (known from
     situations.readable_intake or policy.sees_health_details, asked once per request):
     pages, API, PDF and FHIR ask here."""
-    return {r.id for r in found if policy.sees_rupture_texts(actor, r, health_details)}
+    return {r.id for r in found if policy.sees_rupture_details(actor, r, health_details)}
 
 
-def texts_readable(session: Session, actor: User, rupture: Rupture) -> bool:
+def details_readable(session: Session, actor: User, rupture: Rupture) -> bool:
     """The same for one rupture read on its own."""
-    return policy.sees_rupture_texts(
+    return policy.sees_rupture_details(
         actor, rupture, policy.sees_health_details(session, actor, rupture.situation))
 
 

@@ -215,7 +215,7 @@ class ReadableIntake:
     """The intake as one reader may see it: `answers` without what the field-level rule
     withholds, `withheld` the ids of the answered fields left out, `hidden` every field
     withheld from this reader (also in triage paths and answers); `health_details` whether
-    the reader sees them (and so the free texts of ruptures, policy.sees_rupture_texts)."""
+    the reader sees them (and so the nature and texts of ruptures, policy.sees_rupture_details)."""
     answers: dict[str, Any]
     withheld: list[str]
     hidden: frozenset[str] = frozenset()
@@ -403,6 +403,14 @@ def triage_answers(situation: Situation, today: date | None = None) -> dict[str,
     """What the logigramme reads: the intake answers and facts about the person."""
     return {**situation.intake_answers,
             "person.age": age_on(situation.person.birth_date, today or date.today())}
+
+
+def proposed_triage(session: Session, situation: Situation) -> Any:
+    """What the logigramme would decide now (its Decision: outcome and path), shown before
+    the coordinator follows or overrides it; None while the intake is incomplete."""
+    if situation.state != "to_triage" or intake_missing(situation):
+        return None
+    return logigrammes.current(session).evaluate(triage_answers(situation))
 
 
 def run_triage(session: Session, actor: User, situation: Situation, *,

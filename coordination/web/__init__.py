@@ -86,6 +86,13 @@ def _template_helpers(app: Flask) -> None:
             return "—"
         return value.astimezone(zone).strftime("%d/%m/%Y à %H:%M")
 
+    @app.template_filter("number_fr")
+    def number_fr(value: float | None, decimals: int = 0) -> str:
+        """2 038 and 3,6 as a French reader writes them (narrow no-break space)."""
+        if value is None:
+            return "—"
+        return f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+
     @app.template_filter("extract_label")
     def extract_label(code: str, labels: dict[str, str]) -> str:
         return labels.get(code, code)

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from coordination.db import utcnow
 from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, NotFound, ValidationError, as_id
 from coordination.domain.meetings import HolidayPolicy, parse_recurrence, recurrence_label
@@ -79,9 +80,9 @@ def plan():  # type: ignore[no-untyped-def]
 
 
 def _page(meeting: Meeting, template: str, status: int = 200, **extra: Any):  # type: ignore[no-untyped-def]
-    items, hidden = meetings.visible_items(db(), current_user, meeting)
+    view = meetings.agenda_view(db(), current_user, meeting)
     return render_template(
-        template, meeting=meeting, items=items, hidden=hidden,
+        template, meeting=meeting, items=view.items, view=view,
         can_run=meetings.can_run(current_user, meeting), status_enum=MeetingStatus,
         zone=local_zone(), **extra), status
 
@@ -138,6 +139,10 @@ def session_screen(meeting_id: int):  # type: ignore[no-untyped-def]
     meeting = meetings.get_meeting(db(), current_user, meeting_id)
     if not meetings.can_run(current_user, meeting):
         return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    if not meeting.status.accepts_decisions:  # held: its decisions are on the meeting page
+        flash(f"Réunion « {meeting.status.label} » : la séance est terminée, ses décisions "
+              "se lisent ci-dessous.", "info")
+        return redirect(url_for("meetings.show", meeting_id=meeting.id))
     typed: dict[int, Any] = {}
     errors: dict[int, dict[str, list[str]]] = {}
     conflicts: dict[int, str] = {}
@@ -168,7 +173,7 @@ def session_screen(meeting_id: int):  # type: ignore[no-untyped-def]
                   + ".", "success")
             return redirect(url_for("meetings.session_screen", meeting_id=meeting.id)
                             + f"#point-{item_id}")
-    items, _ = meetings.visible_items(db(), current_user, meeting)
+    items = meetings.agenda_view(db(), current_user, meeting).items
     options = {i.id: [o for o in situations.event_options(db(), current_user, i.situation)
                       if o.allowed and o.event not in ("close", "declare_rupture",
                                                        "resolve_rupture")]
@@ -181,7 +186,8 @@ def session_screen(meeting_id: int):  # type: ignore[no-untyped-def]
         rows=range(ACTION_ROWS), states=COMPLEX_CASE, zone=local_zone(),
         open_actions={i.id: actions.situation_actions(db(), current_user, i.situation)
                       for i in items},
-        default_review=(local_today() + timedelta(days=28)).isoformat()), status
+        default_review=(local_today() + timedelta(days=28)).isoformat(),
+        started=meeting.starts_at <= utcnow()), status
 
 
 def _table(meeting: Meeting) -> list[Any]:
@@ -227,10 +233,10 @@ def close(meeting_id: int):  # type: ignore[no-untyped-def]
 def agenda_pdf(meeting_id: int):  # type: ignore[no-untyped-def]
     meeting = meetings.get_meeting(db(), current_user, meeting_id)
     pseudonymised = request.args.get("pseudonymise") == "1"
-    items, hidden = meetings.visible_items(db(), current_user, meeting)
-    document = pdf.agenda_pdf(meeting, items, hidden, pseudonymised, local_zone(),
+    view = meetings.agenda_view(db(), current_user, meeting)
+    document = pdf.agenda_pdf(meeting, view, pseudonymised, local_zone(),
                               directory_services.commune_names(
-                                  db(), [i.situation.person.commune_insee for i in items]))
+                                  db(), [i.situation.person.commune_insee for i in view.items]))
     name = f"ordre-du-jour-{meeting.id}{'-pseudonymise' if pseudonymised else ''}.pdf"
     return Response(document, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
@@ -243,9 +249,8 @@ def minutes_pdf(meeting_id: int):  # type: ignore[no-untyped-def]
     if not meetings.can_run(current_user, meeting) \
             and meeting.status is not MeetingStatus.MINUTES_PUBLISHED:
         raise NotFound("Le compte rendu n'est pas encore publié.")
-    items, hidden = meetings.visible_items(db(), current_user, meeting)
-    document = pdf.minutes_pdf(meeting, items, hidden,
-                               meetings.readable_notes(db(), current_user, items), local_zone(),
+    document = pdf.minutes_pdf(meeting, meetings.agenda_view(db(), current_user, meeting),
+                               current_user.organisation_id, local_zone(),
                                draft=meeting.status is not MeetingStatus.MINUTES_PUBLISHED)
     return Response(document, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="compte-rendu-{meeting.id}.pdf"'})

@@ -85,9 +85,12 @@ def show(situation_id: int):  # type: ignore[no-untyped-def]
 
 def situation_page(situation: Situation, *, new_action: dict[str, str] | None = None,
                    new_action_errors: dict[str, list[str]] | None = None,
-                   new_action_refusal: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
-    """The situation's page; after a refused "confide an action", its form keeps what was
-    typed with the reasons (`new_action…`)."""
+                   new_action_refusal: str | None = None,
+                   triage_form: dict[str, str] | None = None,
+                   triage_errors: dict[str, list[str]] | None = None,
+                   status: int = 200):  # type: ignore[no-untyped-def]
+    """The situation's page; after a refused "confide an action" or triage, its form keeps
+    what was typed with the reasons (`new_action…`, `triage_…`)."""
     schema = load_schema(situation.intake_version)
     organisations = persons.sharing_options(db(), situation.person) \
         if current_user.has_role(Role.COORDINATOR) else []
@@ -95,6 +98,7 @@ def situation_page(situation: Situation, *, new_action: dict[str, str] | None = 
     used = logigrammes.version(db(), triage.logigramme_version) if triage else None
     readable = situations.readable_intake(db(), current_user, situation)
     found_ruptures = ruptures.list_for_situation(db(), current_user, situation)
+    is_triage = situation.state == "to_triage" and current_user.has_role(Role.COORDINATOR)
     return render_template(
         "situations/show.html", situation=situation, schema=schema, withheld=readable.withheld,
         triage_path=readable.triage_path(triage.path) if triage else [],
@@ -109,14 +113,16 @@ def situation_page(situation: Situation, *, new_action: dict[str, str] | None = 
         is_coordinator=current_user.has_role(Role.COORDINATOR),
         actions=actions.situation_actions(db(), current_user, situation),
         discussions=meetings.situation_discussions(db(), situation),
-        action_type_list=list(ActionType),
+        health_details=readable.health_details, action_type_list=list(ActionType),
         ruptures=found_ruptures,
-        rupture_texts=ruptures.readable_texts(current_user, found_ruptures,
+        rupture_details=ruptures.readable_details(current_user, found_ruptures,
                                               readable.health_details),
         taxonomy=load_taxonomy(), partner_organisations=accounts.list_organisations(db()),
         today=local_today(), new_action=new_action or {},
         new_action_errors=new_action_errors or {},
-        new_action_refusal=new_action_refusal), status
+        new_action_refusal=new_action_refusal,
+        proposed=situations.proposed_triage(db(), situation) if is_triage else None,
+        triage_form=triage_form or {}, triage_errors=triage_errors or {}), status
 
 
 @bp.route("/<int:situation_id>/fiche-de-recueil", methods=["GET", "POST"])
@@ -131,7 +137,7 @@ def intake(situation_id: int):  # type: ignore[no-untyped-def]
     section = next(s for s in schema.sections if s.id == section_id)
     answers = dict(situation.intake_answers)
     errors: dict[str, list[str]] = {}
-    conflict = None
+    conflict, changed = None, []
     if request.method == "POST":
         typed, errors = _read_section(section.fields)
         answers.update(typed)
@@ -142,6 +148,13 @@ def intake(situation_id: int):  # type: ignore[no-untyped-def]
                 errors = exc.fields
             except Conflict as exc:
                 conflict = exc.message
+                # what the other person saved that differs from what this one typed: shown
+                # side by side, so that saving again is a choice made knowingly
+                saved = situation.intake_answers
+                changed = [(spec.label, _show(schema, spec.id, saved.get(spec.id)),
+                            _show(schema, spec.id, typed.get(spec.id)))
+                           for spec in section.fields
+                           if (saved.get(spec.id) or None) != (typed.get(spec.id) or None)]
             else:
                 position = section_ids.index(section_id)
                 if request.form.get("next") and position + 1 < len(section_ids):
@@ -155,7 +168,9 @@ def intake(situation_id: int):  # type: ignore[no-untyped-def]
     status = 409 if conflict else (422 if errors else 200)
     return render_template("situations/intake.html", situation=situation, schema=schema,
                            section=section, answers=answers, errors=errors, conflict=conflict,
-                           missing=situations.intake_missing(situation)), status
+                           changed=changed, missing=situations.intake_missing(situation),
+                           editable=situation.state in situations.INTAKE_EDITABLE,
+                           state_label=COMPLEX_CASE.state(situation.state).label), status
 
 
 def _read_section(fields: tuple[IntakeField, ...]) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -247,7 +262,7 @@ def synthesis_pdf(situation_id: int):  # type: ignore[no-untyped-def]
     document = pdf.situation_synthesis_pdf(
         situation, readable, actions.situation_actions(db(), current_user, situation),
         meetings.situation_discussions(db(), situation), found_ruptures,
-        ruptures.readable_texts(current_user, found_ruptures, readable.health_details),
+        ruptures.readable_details(current_user, found_ruptures, readable.health_details),
         labels, local_zone())
     return Response(document, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="synthese-situation-{situation.id}.pdf"'})
@@ -262,6 +277,10 @@ def triage(situation_id: int):  # type: ignore[no-untyped-def]
         result = situations.run_triage(db(), current_user, situation, override=override,
                                        reason=request.form.get("reason"),
                                        expected_version=_version())
+    except ValidationError as exc:  # the form again, as chosen, the reason by its field
+        return situation_page(situation, triage_form={
+            "override": override or "", "reason": request.form.get("reason", "")},
+            triage_errors=exc.fields, status=422)
     except DomainError as exc:
         _flash_error(exc)
     else:

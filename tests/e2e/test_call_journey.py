@@ -80,6 +80,16 @@ def test_a_known_phone_number_fills_the_caller(page):
     assert "Appelant connu" in page.locator("#caller-recognised").inner_text()
 
 
+def test_a_known_caller_never_overwrites_what_was_typed(page):
+    sign_in(page, "camille.roux@dac11.example")
+    page.goto("/appels/nouveau")
+    page.locator("#caller_organisation").fill("Cabinet de Trèbes")
+    page.locator("#caller_phone").fill("04 68 25 11 20")
+    page.locator("#caller_phone").press("Tab")
+    expect(page.locator("#caller_name")).to_have_value("Dr Anne Pujol")
+    expect(page.locator("#caller_organisation")).to_have_value("Cabinet de Trèbes")
+
+
 def test_callbacks_on_the_dashboard_and_the_journal(page):
     sign_in(page, "camille.roux@dac11.example")
     board = page.get_by_role("region", name="Numéro unique")

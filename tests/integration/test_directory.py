@@ -51,6 +51,16 @@ def test_csapa_from_lezignan_lists_the_nearest_first(aude, api):
     assert body["total"] == 4
 
 
+def test_a_commune_is_named_as_a_coordinator_says_it(aude, api):
+    by_name = api("/api/v1/directory/services", q="csapa", near="lezignan corbieres")
+    assert by_name.status_code == 200
+    assert by_name.get_json() == api("/api/v1/directory/services", q="csapa",
+                                     near="11203").get_json()
+    unknown = api("/api/v1/directory/services", q="csapa", near="Atlantide")
+    assert unknown.status_code == 422
+    assert "inconnue" in unknown.get_json()["error"]["details"]["fields"]["near"][0]
+
+
 def test_kilometres_order_services_within_a_proximity_rank_and_are_shown(aude, api):
     body = api("/api/v1/directory/services", q="csapa", near="11203").get_json()
     found = [(i["name"], i["proximity"], i["distance_km"]) for i in body["items"]]

@@ -22,6 +22,12 @@ def resources(body, kind):
     return [e["resource"] for e in body["entry"] if e["resource"]["resourceType"] == kind]
 
 
+def full_url(body, kind, key):
+    """What a reference to that resource says: the fullUrl of its entry."""
+    return next(e["fullUrl"] for e in body["entry"]
+                if (e["resource"]["resourceType"], e["resource"]["id"]) == (kind, key))
+
+
 def test_the_export_is_a_valid_bundle_with_every_part_of_the_situation(client, auth, journey,
                                                                         partnership):
     response = export(client, auth.token("alice@dac11.test"), journey.situation_id)
@@ -40,7 +46,8 @@ def test_the_export_is_a_valid_bundle_with_every_part_of_the_situation(client, a
 
 def test_every_reference_points_inside_the_bundle(client, auth, journey):
     body = export(client, auth.token("alice@dac11.test"), journey.situation_id).get_json()
-    present = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in body["entry"]}
+    present = {e["fullUrl"] for e in body["entry"]}
+    assert all(url.startswith("urn:uuid:") for url in present)
 
     def references(node):
         if isinstance(node, dict):
@@ -75,11 +82,12 @@ def test_tasks_follow_the_actions_and_the_meeting_discussion(client, auth, journ
     tasks = {t["id"]: t for t in resources(body, "Task")}
     done = tasks[f"action-{journey.action_ids[0]}"]
     assert done["status"] == "completed" and done["note"] == [{"text": "Vu le 12"}]
-    assert done["encounter"] == {"reference": f"Encounter/agenda-item-{journey.item_id}"}
+    assert done["encounter"] == {
+        "reference": full_url(body, "Encounter", f"agenda-item-{journey.item_id}")}
     assert tasks[f"action-{journey.action_ids[1]}"]["status"] == "requested"
     plan = resources(body, "CarePlan")[0]
     assert {a["reference"]["reference"] for a in plan["activity"]} == {
-        f"Task/{key}" for key in tasks}
+        full_url(body, "Task", key) for key in tasks}
     assert any("Décision : Coordination" in n["text"] for n in plan["note"])
     issue = resources(body, "DetectedIssue")[0]
     assert issue["code"]["coding"][0]["code"] == "admission_refused_too_psychiatric"

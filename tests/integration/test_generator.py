@@ -183,3 +183,43 @@ def test_generated_codes_are_those_of_the_taxonomy():
         assert point is None or point in taxonomy.codes("transition_points")
         assert action_type in generator.ACTION_TITLES
 
+
+
+def test_every_generated_intake_is_complete_and_valid(region):
+    """Situations past the draft were submitted for triage: their intake must hold every
+    required answer, in the schema's codes (a new user triages them in the demo)."""
+    from coordination.workflows.intake import load_schema
+
+    session, _ = region
+    schema = load_schema()
+    for situation in session.scalars(select(Situation)):
+        assert schema.missing(situation.intake_answers) == [], situation.id
+        _, problems = schema.clean(situation.intake_answers)
+        assert problems == {}, (situation.id, problems)
+
+
+def test_an_action_s_organisation_sees_its_situation(region):
+    """Confiding an action shares the situation with the assignee (a non-health one under
+    the person's consent): a partner finds every action confided to it."""
+    from coordination.domain.consent import ConsentKind
+    from coordination.models import ConsentRecord, Organisation, SituationShare
+
+    session, _ = region
+    shared = {tuple(row) for row in session.execute(
+        select(SituationShare.situation_id, SituationShare.organisation_id))}
+    consents = {tuple(row) for row in session.execute(
+        select(ConsentRecord.person_id, ConsentRecord.organisation_id)
+        .where(ConsentRecord.kind == ConsentKind.CONSENT))}
+    rows = session.execute(select(Action.situation_id, Action.assignee_organisation_id,
+                                  Organisation.is_health_professional_team,
+                                  Situation.person_id)
+                           .join(Organisation, Organisation.id == Action.assignee_organisation_id)
+                           .join(Situation, Situation.id == Action.situation_id)).all()
+    assert rows
+    from coordination.domain.accounts import OrganisationType
+
+    holders = set(session.scalars(select(Organisation.id).where(
+        Organisation.type == OrganisationType.DAC)))  # the DAC holds its own situations
+    for situation_id, organisation_id, health, person_id in rows:
+        assert (situation_id, organisation_id) in shared
+        assert health or organisation_id in holders or (person_id, organisation_id) in consents

@@ -127,9 +127,9 @@ def test_the_synthesis_pdf_follows_the_same_rule(client, auth, partnership, coor
 
 def test_free_texts_that_may_tell_a_diagnosis_stay_with_the_health_team(
         client, auth, partnership, coordinator, situation, person_id):
-    """The request reason and a rupture's description are free texts: the housing partner
-    sees the coded facts, not the words; the organisation that wrote a description reads
-    it back; the CSAPA reads everything."""
+    """The request reason and a rupture's nature and description may tell a diagnosis: the
+    housing partner learns that a rupture happened and when, not what; the organisation
+    that declared a rupture reads it back; the CSAPA reads everything."""
     sid, _ = _triaged_and_shared(client, coordinator, situation, partnership, person_id,
                                  covers_health_details=False)
     by_dac = client.post(f"/api/v1/situations/{sid}/ruptures", json={
@@ -145,17 +145,23 @@ def test_free_texts_that_may_tell_a_diagnosis_stay_with_the_health_team(
     listed = {r["id"]: r for r in client.get(f"/api/v1/situations/{sid}/ruptures",
                                              headers=siao).get_json()["items"]}
     assert listed[by_dac["id"]]["description"] is None
-    assert listed[by_dac["id"]]["texts_withheld"] is True
-    assert listed[by_dac["id"]]["type"] == "hospital_discharge_without_follow_up"
+    assert listed[by_dac["id"]]["details_withheld"] is True
+    assert listed[by_dac["id"]]["type"] is None and listed[by_dac["id"]]["type_label"] is None
+    assert listed[by_dac["id"]]["occurred_on"] == "2026-01-10"
+    assert listed[by_siao["id"]]["type"] == "no_housing_at_discharge"
     assert listed[by_siao["id"]]["description"] == "Pas de place en CHRS ce soir-là"
     single = client.get(f"/api/v1/ruptures/{by_dac['id']}", headers=siao).get_json()
-    assert single["description"] is None
+    assert single["description"] is None and single["type"] is None
     fhir = client.get(f"/api/v1/situations/{sid}/fhir", headers=siao).get_data(as_text=True)
-    assert "relais addictologie" not in fhir and "Alcool et troubles" not in fhir
+    for secret in ("relais addictologie", "Alcool et troubles",
+                   "hospital_discharge_without_follow_up", "Sortie d'hospitalisation"):
+        assert secret not in fhir
     auth.login("chloe@siao.test")
     page = client.get(f"/situations/{sid}").get_data(as_text=True)
     assert "relais addictologie" not in page and "Alcool et troubles" not in page
-    assert "Précisions réservées à l'équipe de soins" in page
+    assert "Sortie d'hospitalisation" not in page
+    assert "Nature et précisions réservées à l'équipe de soins" in page
+    assert "Pas de place en CHRS ce soir-là" in page  # its own declaration
     auth.logout()
     csapa = auth.token("bob@csapa.test")
     listed = {r["id"]: r for r in client.get(f"/api/v1/situations/{sid}/ruptures",
@@ -165,9 +171,11 @@ def test_free_texts_that_may_tell_a_diagnosis_stay_with_the_health_team(
 
 def test_meeting_notes_and_resolutions_stay_with_the_health_team(client, auth, partnership,
                                                                  personas):
-    """The discussion notes of a meeting and how a rupture was resolved are free texts: the
-    SIAO (consent without health details) reads the decision, not the notes, in the agenda,
-    the FHIR export and the history; the CSAPA reads them."""
+    """What a meeting said of a situation and how a rupture was resolved may tell a
+    diagnosis: the SIAO (consent without health details) reads neither the notes, nor the
+    decision, nor the reasons' details, nor the CSAPA's action, in the agenda API, the
+    meeting page, the agenda PDF, the FHIR export and the history; it reads its own action
+    in full. The CSAPA reads everything."""
     from tests.integration.journeys import situation_through_a_meeting
 
     journey = situation_through_a_meeting(client, auth, partnership)
@@ -180,10 +188,27 @@ def test_meeting_notes_and_resolutions_stay_with_the_health_team(client, auth, p
     agenda = client.get(f"/api/v1/meetings/{journey.meeting_id}/agenda",
                         headers=siao).get_json()
     item = next(i for i in agenda["items"] if i["id"] == journey.item_id)
-    assert item["notes"] is None and item["decision"].startswith("Coordination")
+    assert item["notes"] is None and item["decision"] is None
+    assert item["discussion_withheld"] is True
+    assert all(r["detail"] is None for r in item["reasons"])
+    assert agenda["only_shared_situations"] is True and "hidden_items" not in agenda
     fhir = client.get(f"/api/v1/situations/{journey.situation_id}/fhir",
                       headers=siao).get_data(as_text=True)
-    assert "Alcool, logement" not in fhir and "avis du psychiatre" not in fhir
+    for secret in ("Alcool, logement", "avis du psychiatre", "Coordination : CSAPA",
+                   "Rendez-vous CSAPA", "trop psy", "admission_refused_too_psychiatric"):
+        assert secret not in fhir
+    assert "Demande SIAO" in fhir  # its own action
+    auth.login("chloe@siao.test")
+    page = client.get(f"/reunions/{journey.meeting_id}").get_data(as_text=True)
+    assert "Coordination : CSAPA" not in page and "réservé à l'équipe de soins" in page
+    from tests.conftest import pdf_text
+    agenda_pdf = pdf_text(client.get(f"/reunions/{journey.meeting_id}/ordre-du-jour.pdf").data)
+    assert "Alcool" not in agenda_pdf and "trop psy" not in agenda_pdf
+    situation_page = client.get(f"/situations/{journey.situation_id}").get_data(as_text=True)
+    # (the declaration form lists every rupture type: look at the table, not the page)
+    assert "Coordination : CSAPA" not in situation_page
+    assert "Nature et précisions réservées à l'équipe de soins" in situation_page
+    auth.logout()
     situation = client.get(f"/api/v1/situations/{journey.situation_id}",
                            headers=siao).get_json()
     assert not any("psychiatre" in (h["reason"] or "") for h in situation["history"])

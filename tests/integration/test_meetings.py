@@ -192,7 +192,9 @@ def test_a_partner_sees_only_invited_meetings_and_shared_situations(
     built(client, coordinator, meeting["id"])
     csapa = auth.token("bob@csapa.test")
     agenda = client.get(f"/api/v1/meetings/{meeting['id']}/agenda", headers=csapa).get_json()
-    assert agenda["items"] == [] and agenda["hidden_items"] == 1
+    # not even how many situations it does not see
+    assert agenda["items"] == [] and agenda["only_shared_situations"] is True
+    assert "hidden_items" not in agenda
     stranger = auth.token("david@cpts.test")
     assert client.get(f"/api/v1/meetings/{meeting['id']}", headers=stranger).status_code == 404
     assert client.post(f"/api/v1/meetings/{meeting['id']}/agenda/build",
@@ -215,6 +217,30 @@ def test_pdfs_full_pseudonymised_and_minutes(client, coordinator, meeting, situa
     minutes = pdf_text(client.get(f"/api/v1/meetings/{meeting['id']}/minutes.pdf",
                                   headers=coordinator).data)
     assert "Rendez-vous CSAPA" in minutes and "projet" in minutes
+
+
+def test_the_pseudonymised_agenda_quotes_no_note(client, auth, coordinator, meeting,
+                                                situation_id):
+    """A manual addition's note ends up in its reason's detail: the full agenda shows it,
+    the version made to circulate does not."""
+    from tests.conftest import csrf_token
+
+    auth.login("alice@dac11.test")
+    added = client.post(f"/reunions/{meeting['id']}/ordre-du-jour/ajouter", data={
+        "situation_id": str(situation_id), "note": "premier épisode délirant",
+        "csrf_token": csrf_token(client, f"/reunions/{meeting['id']}")})
+    assert added.status_code == 302
+    auth.logout()
+    agenda = client.get(f"/api/v1/meetings/{meeting['id']}/agenda",
+                        headers=coordinator).get_json()
+    assert any("premier épisode" in (r["detail"] or "")
+               for i in agenda["items"] for r in i["reasons"])
+    full = pdf_text(client.get(f"/api/v1/meetings/{meeting['id']}/agenda.pdf",
+                               headers=coordinator).data)
+    assert "premier" in full  # (accents are escaped in the PDF stream)
+    pseudo = pdf_text(client.get(f"/api/v1/meetings/{meeting['id']}/agenda.pdf"
+                                 "?pseudonymised=1", headers=coordinator).data)
+    assert "premier" not in pseudo and "Ajout" in pseudo
 
 
 def test_a_bad_meeting_is_named_field_by_field(client, coordinator):

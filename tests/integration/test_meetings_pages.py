@@ -63,6 +63,16 @@ def test_the_agenda_page_and_the_meeting_screen(client, auth, meeting_id, partne
     assert "Réalisée" in client.get(f"/actions/{action_id}").get_data(as_text=True)
 
 
+def test_closing_warns_of_what_is_undecided_then_the_screen_is_read_only(
+        client, auth, coordinator, meeting_id):
+    auth.login("alice@dac11.test")
+    screen = client.get(f"/reunions/{meeting_id}/seance").get_data(as_text=True)
+    assert "pas encore commencé" in screen and "1 situation(s) sans décision" in screen
+    client.post(f"/api/v1/meetings/{meeting_id}/close", headers=coordinator)
+    after = client.get(f"/reunions/{meeting_id}/seance")
+    assert after.status_code == 302 and after.headers["Location"] == f"/reunions/{meeting_id}"
+
+
 def test_programming_a_series_from_the_form_keeps_values_on_error(client, auth, personas,
                                                                   partnership):
     auth.login("alice@dac11.test")

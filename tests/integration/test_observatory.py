@@ -305,3 +305,37 @@ def test_a_long_period_shows_the_ruptures_and_says_why_activity_is_missing(
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Trois ans au plus" in html
     assert "rupture(s)" in html
+
+
+def test_periods_are_whole_months_so_a_day_cannot_be_subtracted(client, auth, history):
+    """Shifting the start by one day must not change the answer: the 15 ruptures of
+    LAST_QUARTER_DAY would otherwise be counted as the difference of two published totals."""
+    manager = auth.token("emma@dac11.test")
+
+    def ask(start):
+        return client.get(f"/api/v1/observatory/ruptures?from={start}&to={TODAY}"
+                          "&group_by=type", headers=manager).get_json()
+
+    on_the_day, after_it = ask(LAST_QUARTER_DAY), ask(LAST_QUARTER_DAY + timedelta(days=1))
+    assert on_the_day["rows"] == after_it["rows"]
+    assert on_the_day["total"] == after_it["total"] == {"count": 20}
+    assert after_it["from"] == LAST_QUARTER_DAY.replace(day=1).isoformat()
+
+
+def test_figures_are_written_the_french_way(app):
+    number = app.jinja_env.filters["number_fr"]
+    assert number(2038) == "2\u202f038" and number(3.64, 1) == "3,6"
+    assert number(None) == "—"
+
+
+def test_a_chart_without_a_period_shows_the_largest_counts_first(client, auth, history):
+    from coordination.services import observatory
+
+    query = observatory.parse_query({"group_by": "type"}, TODAY)
+    figures = observatory.RuptureFigures(query, 11, rows=[
+        {"type_label": "Petit", "suppressed": True}, {"type_label": "Moyen", "count": 15},
+        {"type_label": "Grand", "count": 40}])
+    assert [label for label, _ in figures.chart_bars()] == ["Grand", "Moyen", "Petit"]
+    by_quarter = observatory.RuptureFigures(observatory.parse_query({}, TODAY), 11, rows=[
+        {"quarter_label": "T1", "count": 12}, {"quarter_label": "T2", "count": 30}])
+    assert [label for label, _ in by_quarter.chart_bars()] == ["T1", "T2"]

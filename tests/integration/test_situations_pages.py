@@ -61,13 +61,26 @@ def test_the_intake_in_two_sittings_then_triage_shows_its_path(coordinator, situ
     post(coordinator, f"{situation_path}/evenements/submit_for_triage", situation_path,
          version=version)
     page = coordinator.get(situation_path).get_data(as_text=True)
+    # what the logigramme proposes is shown before the coordinator decides
+    assert "Le logigramme propose : <strong>Présentation à la prochaine réunion" in page
     version = page.split('name="version" value="')[1].split('"')[0]
+    # an override without its reason: the form comes back as chosen, the reason by its field
+    refused = post(coordinator, f"{situation_path}/logigramme", situation_path,
+                   version=version, override="information", reason="")
+    assert refused.status_code == 422
+    refused_page = refused.get_data(as_text=True)
+    assert '<option value="information" selected>' in refused_page
+    assert 'id="triage-reason-errors"' in refused_page and "motif écrit" in refused_page
     response = post(coordinator, f"{situation_path}/logigramme", situation_path,
                     version=version)
     page = coordinator.get(response.headers["Location"]).get_data(as_text=True)
     assert "Présentation à la prochaine réunion partenariale" in page
     assert "Chemin suivi" in page and "Au moins trois domaines de complexité ?" in page
     assert "En attente de réunion" in page
+    # past triage the intake is read, not edited: no field to type in, no save button
+    intake = coordinator.get(f"{situation_path}/fiche-de-recueil").get_data(as_text=True)
+    assert "n'est plus modifiable" in intake and '<fieldset class="plain" disabled>' in intake
+    assert "Enregistrer" not in intake
 
 
 def test_a_bad_entry_keeps_the_section_as_typed(coordinator, situation_path):
@@ -85,7 +98,12 @@ def test_a_stale_intake_form_is_refused_and_says_why(coordinator, situation_path
     stale = coordinator.post(path, data={"csrf_token": csrf_token(coordinator, path),
                                          "version": "1", "requester_name": "B"})
     assert stale.status_code == 409
-    assert "modifié cette situation entre-temps" in stale.get_data(as_text=True)
+    page = stale.get_data(as_text=True)
+    assert "modifié cette situation entre-temps" in page
+    # the other person's answer is shown beside this one's, which stays in the form
+    conflict = page.split("Enregistré entre-temps")[1].split("</table>")[0]
+    assert "<td>A</td><td>B</td>" in conflict
+    assert 'value="B"' in page
 
 
 def test_the_pdf_summary_is_a_pdf(coordinator, situation_path):

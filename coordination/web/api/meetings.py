@@ -43,14 +43,19 @@ def meeting_json(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-def item_json(item: AgendaItem, notes: bool) -> dict[str, Any]:
-    """`notes`: whether the reader may read the discussion notes (meetings.readable_notes)."""
+def item_json(item: AgendaItem, discussed: bool) -> dict[str, Any]:
+    """`discussed`: whether the reader may read the item's discussion (AgendaView.reads);
+    without, the reasons keep their label only and the free texts are null."""
     return {
         "id": item.id, "position": item.position, "situation_id": item.situation_id,
         "person_name": item.situation.person.display_name,
-        "reasons": item.reasons, "score": item.score, "explanation": item.explanation,
-        "manual": item.manual, "note": item.note,
-        "decision": item.decision, "notes": item.discussion_notes if notes else None,
+        "reasons": item.reasons if discussed
+        else [{**r, "detail": None} for r in item.reasons],
+        "score": item.score, "explanation": item.explanation,
+        "manual": item.manual, "note": item.note if discussed else None,
+        "decision": item.decision if discussed else None,
+        "notes": item.discussion_notes if discussed else None,
+        "discussion_withheld": not discussed,
         "next_review_on": item.next_review_on.isoformat() if item.next_review_on else None,
         "decided_at": item.decided_at.isoformat() if item.decided_at else None,
         "action_ids": [a.id for a in item.actions],
@@ -117,11 +122,10 @@ def get_meeting(meeting_id: int) -> Any:
 @allow(*CARE)
 def get_agenda(meeting_id: int) -> Any:
     meeting = _meeting(meeting_id)
-    items, hidden = meetings.visible_items(db(), current_user, meeting)
-    notes = meetings.readable_notes(db(), current_user, items)
+    view = meetings.agenda_view(db(), current_user, meeting)
     return jsonify({"meeting": meeting_json(meeting),
-                    "items": [item_json(i, i.id in notes) for i in items],
-                    "hidden_items": hidden})
+                    "items": [item_json(i, view.reads(i)) for i in view.items],
+                    "only_shared_situations": view.only_shared})
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/build")
@@ -129,11 +133,10 @@ def get_agenda(meeting_id: int) -> Any:
 def build_agenda(meeting_id: int) -> Any:
     meeting = _meeting(meeting_id)
     plan = meetings.build_agenda(db(), current_user, meeting, local_zone())
-    items, hidden = meetings.visible_items(db(), current_user, meeting)
-    notes = meetings.readable_notes(db(), current_user, items)
+    view = meetings.agenda_view(db(), current_user, meeting)
     return jsonify({"meeting": meeting_json(meeting),
-                    "items": [item_json(i, i.id in notes) for i in items],
-                    "hidden_items": hidden, "notices": list(plan.notices),
+                    "items": [item_json(i, view.reads(i)) for i in view.items],
+                    "only_shared_situations": view.only_shared, "notices": list(plan.notices),
                     "overflow": [{"situation_id": o.situation_id, "reasons":
                                   [r.code.value for r in o.reasons],
                                   "explanation": o.explanation} for o in plan.overflow]})
@@ -182,10 +185,10 @@ def publish_minutes(meeting_id: int) -> Any:
 def agenda_pdf(meeting_id: int) -> Any:
     meeting = _meeting(meeting_id)
     pseudonymised = request.args.get("pseudonymised") in ("1", "true")
-    items, hidden = meetings.visible_items(db(), current_user, meeting)
-    document = pdf.agenda_pdf(meeting, items, hidden, pseudonymised, local_zone(),
+    view = meetings.agenda_view(db(), current_user, meeting)
+    document = pdf.agenda_pdf(meeting, view, pseudonymised, local_zone(),
                               directory_services.commune_names(
-                                  db(), [i.situation.person.commune_insee for i in items]))
+                                  db(), [i.situation.person.commune_insee for i in view.items]))
     return Response(document, mimetype="application/pdf")
 
 
@@ -196,10 +199,8 @@ def minutes_pdf(meeting_id: int) -> Any:
     if not meetings.can_run(current_user, meeting) \
             and meeting.status is not MeetingStatus.MINUTES_PUBLISHED:
         raise NotFound("Le compte rendu n'est pas encore publié.")
-    items, hidden = meetings.visible_items(db(), current_user, meeting)
-    return Response(pdf.minutes_pdf(meeting, items, hidden,
-                                    meetings.readable_notes(db(), current_user, items),
-                                    local_zone(),
+    return Response(pdf.minutes_pdf(meeting, meetings.agenda_view(db(), current_user, meeting),
+                                    current_user.organisation_id, local_zone(),
                                     draft=meeting.status is not MeetingStatus.MINUTES_PUBLISHED),
                     mimetype="application/pdf")
 

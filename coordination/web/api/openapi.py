@@ -174,10 +174,11 @@ def _paths() -> dict[tuple[str, str], dict[str, Any]]:
             "Rechercher dans l'annuaire", "Annuaire", (), ok=page_of("DirectoryService"),
             params=[query("q", "Texte libre (sans accents ni casse)."),
                     query("category", "Catégories, séparées par des virgules (ex. cmp,csapa)."),
-                    query("commune", "Code INSEE de la commune du service."),
+                    query("commune", "Commune du service : code INSEE ou nom (un nom que "
+                          "plusieurs communes portent est refusé en les listant)."),
                     query("sector_of", "Services du secteur psychiatrique de cette commune "
-                          "(code INSEE)."),
-                    query("near", "Trier par proximité de cette commune (code INSEE) : même "
+                          "(code INSEE ou nom)."),
+                    query("near", "Trier par proximité de cette commune (code INSEE ou nom) : même "
                           "commune, même EPCI, même arrondissement, même département, puis "
                           "kilomètres quand les deux côtés ont des coordonnées."),
                     query("radius_km", "Seulement les services à au plus tant de km de la "

@@ -206,16 +206,16 @@ AGENDA_ITEM = obj({
     "id": INTEGER, "position": INTEGER, "situation_id": INTEGER, "person_name": STRING,
     "reasons": {"type": ["array", "null"]}, "score": {"type": ["number", "null"]},
     "explanation": N_STRING, "manual": BOOLEAN, "note": N_STRING, "decision": N_STRING,
-    "notes": N_STRING, "next_review_on": N_DATE, "decided_at": N_DATETIME,
-    "action_ids": array(INTEGER),
+    "notes": N_STRING, "discussion_withheld": BOOLEAN, "next_review_on": N_DATE,
+    "decided_at": N_DATETIME, "action_ids": array(INTEGER),
 })
 
 AGENDA = obj({"meeting": ref("Meeting"), "items": array(ref("AgendaItem")),
-              "hidden_items": INTEGER})
+              "only_shared_situations": BOOLEAN})
 
 BUILT_AGENDA = obj({
-    "meeting": ref("Meeting"), "items": array(ref("AgendaItem")), "hidden_items": INTEGER,
-    "notices": array(STRING),
+    "meeting": ref("Meeting"), "items": array(ref("AgendaItem")),
+    "only_shared_situations": BOOLEAN, "notices": array(STRING),
     "overflow": array(obj({"situation_id": INTEGER, "reasons": array(STRING),
                            "explanation": N_STRING})),
 })
@@ -263,12 +263,12 @@ NOTIFICATION = obj({"id": INTEGER, "kind": STRING, "title": STRING, "link": N_ST
 RUPTURE = obj({
     "id": INTEGER, "situation_id": INTEGER, "situation_state": STRING, "occurred_on": DATE,
     "taxonomy_version": {"type": ["integer", "string", "null"]},
-    "type": STRING, "type_label": N_STRING, "cause": N_STRING, "cause_label": N_STRING,
+    "type": N_STRING, "type_label": N_STRING, "cause": N_STRING, "cause_label": N_STRING,
     "consequence": N_STRING, "consequence_label": N_STRING, "transition_point": N_STRING,
     "transition_point_label": N_STRING, "service_id": N_INTEGER, "service": N_STRING,
     "organisation_id": N_INTEGER, "organisation": N_STRING, "description": N_STRING,
     "declared_by": N_STRING, "declared_at": DATETIME, "resolved_on": N_DATE,
-    "resolution": N_STRING, "resolved_by": N_STRING, "texts_withheld": BOOLEAN,
+    "resolution": N_STRING, "resolved_by": N_STRING, "details_withheld": BOOLEAN,
 })
 
 RUPTURE_INPUT = obj({"occurred_on": DATE, "type": STRING, "cause": STRING,

@@ -27,41 +27,46 @@ CARE = (Role.COORDINATOR, Role.PARTNER)
 READERS = (Role.MANAGER, Role.COORDINATOR)
 
 
-def rupture_json(rupture: Rupture, texts: bool) -> dict[str, Any]:
-    """`texts`: whether the reader may read the free texts (ruptures.readable_texts, or
-    ruptures.texts_readable for one rupture)."""
+def rupture_json(rupture: Rupture, details: bool) -> dict[str, Any]:
+    """`details`: whether the reader may read the rupture's nature and free texts
+    (ruptures.readable_details, or ruptures.details_readable for one rupture); without,
+    those fields are null and `details_withheld` says so."""
     taxonomy = load_taxonomy()
 
     def coded(section: str, code: str | None) -> str | None:
-        return (taxonomy.label(section, code) or code) if code else None
+        return (taxonomy.label(section, code) or code) if code and details else None
+
+    def shown(value: Any) -> Any:
+        return value if details else None
 
     return {
         "id": rupture.id, "situation_id": rupture.situation_id,
         "situation_state": rupture.situation.state,
         "occurred_on": rupture.occurred_on.isoformat(),
         "taxonomy_version": rupture.taxonomy_version,
-        "type": rupture.type, "type_label": coded("types", rupture.type),
-        "cause": rupture.cause, "cause_label": coded("causes", rupture.cause),
-        "consequence": rupture.consequence,
+        "type": shown(rupture.type), "type_label": coded("types", rupture.type),
+        "cause": shown(rupture.cause), "cause_label": coded("causes", rupture.cause),
+        "consequence": shown(rupture.consequence),
         "consequence_label": coded("consequences", rupture.consequence),
-        "transition_point": rupture.transition_point,
+        "transition_point": shown(rupture.transition_point),
         "transition_point_label": coded("transition_points", rupture.transition_point),
-        "service_id": rupture.service_id,
-        "service": rupture.service.name if rupture.service else None,
-        "organisation_id": rupture.organisation_id,
-        "organisation": rupture.organisation.name if rupture.organisation else None,
-        "description": rupture.description if texts else None,
+        "service_id": shown(rupture.service_id),
+        "service": rupture.service.name if rupture.service and details else None,
+        "organisation_id": shown(rupture.organisation_id),
+        "organisation": rupture.organisation.name if rupture.organisation and details
+        else None,
+        "description": shown(rupture.description),
         "declared_by": rupture.declared_by.full_name if rupture.declared_by else None,
         "declared_at": rupture.declared_at.isoformat(),
         "resolved_on": rupture.resolved_on.isoformat() if rupture.resolved_on else None,
-        "resolution": rupture.resolution if texts else None,
+        "resolution": shown(rupture.resolution),
         "resolved_by": rupture.resolved_by.full_name if rupture.resolved_by else None,
-        "texts_withheld": not texts,
+        "details_withheld": not details,
     }
 
 
 def _json(rupture: Rupture) -> dict[str, Any]:
-    return rupture_json(rupture, ruptures.texts_readable(db(), current_user, rupture))
+    return rupture_json(rupture, ruptures.details_readable(db(), current_user, rupture))
 
 
 def candidate_json(candidate: RuptureCandidate) -> dict[str, Any]:
@@ -106,7 +111,7 @@ def situation_ruptures(situation_id: int) -> Any:
     situation = situations.get_situation(db(), current_user, situation_id, detail="ruptures")
     items = ruptures.list_for_situation(db(), current_user, situation)
     # what the reader sees of the situation tells whether they read the ruptures' texts
-    readable = ruptures.readable_texts(current_user, items, situations.readable_intake(
+    readable = ruptures.readable_details(current_user, items, situations.readable_intake(
         db(), current_user, situation).health_details)
     return paginated_list(items, lambda r: rupture_json(r, r.id in readable))
 

@@ -45,19 +45,26 @@ document.addEventListener("DOMContentLoaded", () => {
     window.setInterval(tick, 1000);
   }
 
-  // Known callers: a recognised phone number or name fills the fields still empty.
+  // Known callers: a recognised phone number or name fills the fields still empty. The
+  // answer arrives while the coordinator types: a field they touched, or the one they are
+  // in, is never filled (its text would run into theirs).
   const status = document.getElementById("caller-recognised");
+  const touched = new Set();
+  form.addEventListener("input", (event) => {
+    if (event.target.name) touched.add(event.target.name);
+  });
   const fill = (caller) => {
     const set = (name, value) => {
       const input = form.elements[name];
-      if (input && value && !input.value) input.value = value;
+      if (input && value && !input.value && !touched.has(name) &&
+          input !== document.activeElement) input.value = value;
     };
     set("caller_name", caller.name);
     set("caller_phone", caller.phone);
     set("caller_role", caller.role);
     set("caller_organisation", caller.organisation);
     const type = form.querySelector(`input[name="caller_type"][value="${caller.type}"]`);
-    if (type) type.checked = true;
+    if (type && !touched.has("caller_type")) type.checked = true;
     if (status) {
       status.textContent = `Appelant connu : ${caller.name}` +
         (caller.organisation ? `, ${caller.organisation}` : "") +
@@ -69,7 +76,13 @@ document.addEventListener("DOMContentLoaded", () => {
       { headers: { Accept: "application/json" }, credentials: "same-origin" });
     if (!response.ok) return;
     const body = await response.json();
-    if (body.items.length) fill(body.items[0]);
+    const names = [...new Set(body.items.map((caller) => caller.name))];
+    if (names.length > 1 && params.has("telephone")) {
+      // a switchboard number: several people call from it, none is guessed
+      if (status) status.textContent = `Plusieurs appelants connus à ce numéro : ${names.slice(0, 4).join(", ")}.`;
+    } else if (body.items.length) {
+      fill(body.items[0]);
+    }
   };
   const phone = form.elements.caller_phone;
   if (phone) {
@@ -130,4 +143,16 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+});
+
+// Long forms (the intake): leaving with changes not saved asks first.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form[data-warn-unsaved]").forEach((form) => {
+    let dirty = false;
+    form.addEventListener("input", () => { dirty = true; });
+    form.addEventListener("submit", () => { dirty = false; });
+    window.addEventListener("beforeunload", (event) => {
+      if (dirty) { event.preventDefault(); event.returnValue = ""; }
+    });
+  });
 });
