@@ -58,7 +58,12 @@ def service_to_hsds(service: DirectoryService) -> dict[str, Any]:
         "id": _id("service", service.source, service.source_id),
         "organization_id": organisation_id,
         "name": service.name,
-        "description": service.description or (category.label if category else ""),
+        # invented for the demo: said where a consumer of the export cannot miss it
+        "description": ("Données de démonstration, service fictif. " if service.is_demo
+                        else "") + (service.description or (category.label if category
+                                                            else "")),
+        "alert": "Données de démonstration : ce service n'existe pas." if service.is_demo
+        else None,
         "email": service.email, "url": service.website,
         "status": "active",
         "eligibility_description": "; ".join(eligibility) or None,

@@ -197,6 +197,8 @@ def load_demo_services(session: Session) -> int:
     for spec in DEMO_SERVICES:
         values = {k: v for k, v in spec.items() if k != "id"}
         values["latitude"], values["longitude"] = DEMO_COORDINATES[spec["id"]]
+        if values.get("waiting_days") is not None:  # a waiting time is dated, always
+            values.setdefault("waiting_reported_on", date(2026, 9, 1))
         upsert(session, "demo", spec["id"], is_demo=True,
                last_verified_on=date(2026, 9, 1), **values)
     session.commit()

@@ -98,8 +98,11 @@ def parse_duration(text: str) -> int | None:
 
 
 def format_duration(seconds: int | None) -> str:
+    """"4:30"; an hour or more as "1h05" (what parse_duration reads back)."""
     if seconds is None:
         return ""
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 

@@ -530,7 +530,9 @@ class _History:
         outcome, event, state = weighted(rng, TRIAGE_OUTCOMES)[1:]
         caller_role, caller_place = rng.choice(CALLER_ROLES)
         caller = f"{rng.choice(FEMALE_FIRST + MALE_FIRST)} {rng.choice(SURNAMES).title()}"
-        reason = (f"Demande d'appui : {words}, consommation de {_substances_fr(substances)}"
+        products = _substances_fr(substances)
+        reason = (f"Demande d'appui : {words}, consommation "
+                  + ("d'" if products[0] in "aeiouyéèê" else "de ") + products
                   + (", logement menacé" if rng.random() < 0.35 else "")
                   + (", sortie d'hospitalisation sans relais" if rng.random() < 0.3 else "")
                   + ".")

@@ -61,6 +61,9 @@ from directory.models import Commune, DirectoryService
 MAX_PERIOD_DAYS = 3653  # ten years
 UNKNOWN = ""  # the code of "not recorded" in any dimension
 PERIODS = ("month", "quarter")  # the dimensions that are periods
+# The French départements' codes (mainland, Corsica, overseas).
+DEPARTEMENTS = frozenset([f"{n:02d}" for n in range(1, 96) if n != 20]
+                         + ["2A", "2B", "971", "972", "973", "974", "976"])
 DIMENSION_LABELS = {"type": "Type de rupture", "cause": "Cause",
                     "service_category": "Catégorie de service", "territory": "Territoire",
                     "month": "Mois", "quarter": "Trimestre"}
@@ -169,8 +172,8 @@ def parse_query(args: Mapping[str, Any], today: date) -> ObservatoryQuery:
             errors[name] = [f"Code inconnu : « {raw[:60]} »."]
         values[name] = raw or None
     departement = str(args.get("departement") or "").strip().upper()
-    if departement and not (len(departement) in (2, 3) and departement.isalnum()):
-        errors["departement"] = ["Code de département attendu (ex. 11, 2A, 974)."]
+    if departement and departement not in DEPARTEMENTS:
+        errors["departement"] = ["Département inconnu : code attendu (ex. 11, 2A, 974)."]
     if errors:
         raise ValidationError(errors)
     date_from, date_to = whole_months(dates["from"], dates["to"])

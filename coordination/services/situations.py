@@ -434,7 +434,8 @@ def run_triage(session: Session, actor: User, situation: Situation, *,
     answers = triage_answers(situation)
     decision = logigramme.evaluate(answers)
     final = decision.outcome
-    reason = " ".join((reason or "").split()) or None
+    # (its last full stop dropped: the reason is quoted inside a sentence, « (motif : …). »)
+    reason = " ".join((reason or "").split()).rstrip(" .") or None
     if override is not None and override != decision.outcome.id:
         if override not in logigramme.outcomes:
             raise ValidationError({"override": ["Issue inconnue. Valeurs : "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -220,8 +221,30 @@ def undo_merge(merge_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("persons.merges"))
 
 
-ACTION_LABELS = {"read": "consultation", "create": "création", "update": "modification",
-                 "delete": "suppression", "export": "export", "transition": "étape du parcours"}
+def _told_history(person_id: int) -> list[tuple[Any, str, Any]]:
+    """The person's access history, each entry told in French (domain.audit_vocabulary):
+    (when, who, what). The page and the CSV read the same list."""
+    from coordination.domain.audit_vocabulary import tell
+    from coordination.services import logigrammes
+    from coordination.web import ACTION_STATE_LABELS, EVENT_LABELS, STATE_LABELS
+    from coordination.workflows.action import ACTION
+
+    outcomes = {k: o.label for k, o in logigrammes.current(db()).outcomes.items()}
+    words = {"event": {**{t.event: t.label for t in ACTION.transitions}, **EVENT_LABELS},
+             "state": {**ACTION_STATE_LABELS, **STATE_LABELS}, "outcome": outcomes}
+
+    def label(kind: str, code: str) -> str:
+        return words.get(kind, {}).get(code, code)
+
+    return [(e.occurred_at, _who(e.actor),
+             tell(e.action, e.object_type, e.object_id, e.changed_fields, e.detail,
+                  label=label))
+            for e in retention.person_access_history(db(), current_user, person_id)]
+
+
+def _who(actor: str) -> str:
+    """An account, or the operator's command line (« cli:root »)."""
+    return "commande d'exploitation" if actor.startswith("cli:") else actor
 
 
 @bp.get("/<int:person_id>/historique-acces")
@@ -229,22 +252,19 @@ ACTION_LABELS = {"read": "consultation", "create": "création", "update": "modif
 def access_history(person_id: int):  # type: ignore[no-untyped-def]
     """Who read or changed what about this person: for their access request (RGPD art.
     15). The referent coordinator only; the consultation itself is recorded."""
-    entries = retention.person_access_history(db(), current_user, person_id)
     return render_template("persons/access_history.html", person_id=person_id,
-                           entries=entries, labels=ACTION_LABELS)
+                           entries=_told_history(person_id))
 
 
 @bp.get("/<int:person_id>/historique-acces.csv")
 @allow(Role.COORDINATOR)
 def access_history_csv(person_id: int):  # type: ignore[no-untyped-def]
-    entries = retention.person_access_history(db(), current_user, person_id)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(["date (UTC)", "compte", "opération", "objet", "n°", "champs", "précision"])
-    for e in entries:
-        writer.writerow([e.occurred_at.isoformat(timespec="seconds"), e.actor,
-                         ACTION_LABELS.get(e.action, e.action), e.object_type, e.object_id or "",
-                         ",".join(e.changed_fields), _csv_safe(e.detail or "")])
+    writer.writerow(["date (UTC)", "compte", "opération", "objet", "champs", "précision"])
+    for when, who, told in _told_history(person_id):
+        writer.writerow([when.isoformat(timespec="seconds"), _csv_safe(who), told.operation,
+                         told.object, told.fields, _csv_safe(told.detail)])
     return Response("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="historique-acces-{person_id}.csv"'})
 

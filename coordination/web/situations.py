@@ -209,7 +209,7 @@ def _show(schema: IntakeSchema, field: str, value: Any) -> str:
         return "—"
     spec = schema.fields.get(field)
     if spec is None:  # a fact such as person.age
-        return str(value)
+        return f"{value} ans" if field == "person.age" else str(value)
     choices = dict(spec.choices)
     if spec.type == "boolean":
         return "Oui" if value else "Non"
@@ -307,7 +307,8 @@ def fire(situation_id: int, event: str):  # type: ignore[no-untyped-def]
     except DomainError as exc:
         _flash_error(exc)
     else:
-        flash(f"{COMPLEX_CASE.event_label(event)} : fait.", "success")
+        flash(f"{COMPLEX_CASE.event_label(event)} : la situation est maintenant « "
+              f"{COMPLEX_CASE.state(situation.state).label} ».", "success")
     return redirect(url_for("situations.show", situation_id=situation_id))
 
 

@@ -93,7 +93,7 @@ class WorkflowEngine:
             value = context.fields.get(name)
             label = self.definition.field_labels.get(name, name)
             if value is None or (isinstance(value, str) and not value.strip()):
-                reasons.append(f"Indiquez : {label}.")
+                reasons.append(f"Il manque {label}.")
             elif allowed and value not in allowed:
                 reasons.append(f"Valeur non prévue pour « {label} » : {value}.")
         for guard in transition.guards:

@@ -182,6 +182,13 @@ def test_the_pages_mark_demo_data_link_phones_and_warn_when_outdated(aude, clien
     assert client.get("/annuaire/?category=bakery").status_code == 422
 
 
+def test_the_hsds_export_says_which_services_are_invented(aude, api):
+    exported = api("/api/v1/directory/export/hsds").get_json()
+    demo = [s for s in exported if s.get("alert")]
+    assert len(demo) == 10 and all("démonstration" in s["description"] for s in demo)
+    assert all("alert" not in s for s in exported if s["name"] == "CH CARCASSONNE")
+
+
 def test_the_hsds_export_validates_against_the_official_schema(aude, api):
     import json
     from pathlib import Path

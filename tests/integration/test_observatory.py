@@ -90,7 +90,8 @@ def test_territory_groups_by_epci_from_the_commune_recorded_with_the_rupture(cli
 @pytest.mark.parametrize(("query", "field"), [
     ("group_by=nom", "group_by"), ("from=2010-01-01&to=2025-01-01", "to"),
     ("from=hier", "from"), ("type=teleportation", "type"), ("territory_level=rue",
-                                                            "territory_level")])
+                                                            "territory_level"),
+    ("departement=zz", "departement"), ("departement=20", "departement")])
 def test_bad_observatory_filters_are_422_naming_the_field(client, auth, personas, query,
                                                           field):
     manager = auth.token("emma@dac11.test")

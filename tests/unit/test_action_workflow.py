@@ -96,7 +96,7 @@ def test_a_manager_moves_no_action():
 @pytest.mark.parametrize("note", [None, "", "   "])
 def test_completing_needs_a_note_saying_what_was_done(note):
     assert refusal("in_progress", "complete", fields={"completion_note": note}).reasons == [
-        "Indiquez : ce qui a été fait (note de réalisation)."]
+        "Il manque ce qui a été fait (note de réalisation)."]
 
 
 def test_the_completion_outcome_is_optional_but_must_be_known():
@@ -108,7 +108,7 @@ def test_the_completion_outcome_is_optional_but_must_be_known():
 
 def test_blocking_needs_a_coded_reason_and_other_needs_words():
     assert refusal("open", "block", fields={"block_reason": None}).reasons == [
-        "Indiquez : le motif du blocage."]
+        "Il manque le motif du blocage."]
     assert refusal("open", "block", fields={"block_reason": "trop psy"}).reasons == [
         "Valeur non prévue pour « le motif du blocage » : trop psy."]
     assert refusal("open", "block", fields={"block_reason": "other"}, reason=" ").reasons == [

@@ -92,6 +92,7 @@ def test_durations_read_as_coordinators_type_them(text, seconds):
 
 def test_duration_is_shown_as_minutes_and_seconds():
     assert format_duration(270) == "4:30" and format_duration(None) == ""
+    assert format_duration(3900) == "1h05" and parse_duration("1h05") == 3900
 
 
 @pytest.mark.parametrize("phone", ["06 12 34 56 78", "06.12.34.56.78", "+33 6 12 34 56 78",
