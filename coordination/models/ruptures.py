@@ -103,3 +103,4 @@ class RuptureCandidate(Base):
 
     situation = relationship("Situation", lazy="joined")
     decided_by = relationship("User", lazy="joined")
+    action = relationship("Action", lazy="joined")

@@ -10,7 +10,9 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    CondPageBreak,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -20,6 +22,7 @@ from reportlab.platypus import (
 )
 
 from coordination.db import utcnow
+from coordination.domain.numbers import number_fr
 from coordination.workflows.complex_case import COMPLEX_CASE
 from coordination.workflows.intake import IntakeSchema
 
@@ -29,18 +32,51 @@ _FOOTER = ("Document confidentiel — données de santé à caractère personnel
            "communiquer qu'aux professionnels participant à la prise en charge.")
 
 
+class _NumberedCanvas(Canvas):
+    """Keeps each page until the document ends, then writes « page n sur N » on every
+    one: the total is known only then."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # noqa: N802 (ReportLab's name)
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for page in self._pages:
+            self.__dict__.update(page)
+            self.setFont("Helvetica", 7.5)
+            self.drawRightString(A4[0] - 18 * mm, 8 * mm,
+                                 f"page {self._pageNumber} sur {total}")
+            super().showPage()
+        super().save()
+
+
+class _Document(SimpleDocTemplate):
+    def build(self, flowables: list[Any], **kwargs: Any) -> None:  # type: ignore[override]
+        super().build(flowables, canvasmaker=_NumberedCanvas, **kwargs)
+
+
 def _document(buffer: BytesIO, title: str) -> SimpleDocTemplate:
-    return SimpleDocTemplate(buffer, pagesize=A4, title=title, author="Coordination de parcours",
-                             leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                             bottomMargin=18 * mm)
+    return _Document(buffer, pagesize=A4, title=title, author="Coordination de parcours",
+                     leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+                     bottomMargin=18 * mm)
 
 
 def _footer(canvas: Any, document: Any) -> None:
     canvas.saveState()
     canvas.setFont("Helvetica", 7.5)
-    canvas.drawString(18 * mm, 10 * mm, _FOOTER)
-    canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"page {document.page}")
+    canvas.drawString(18 * mm, 8 * mm, _FOOTER)
     canvas.restoreState()
+
+
+def _heading(text: str) -> list[Any]:
+    """A section heading that never stands alone at the foot of a page (a page break
+    first when less than a few lines are left), while its table may still split."""
+    return [CondPageBreak(30 * mm), Paragraph(text, _STYLES["Heading3"])]
 
 
 def _table(rows: list[list[Any]], widths: list[float]) -> Table:
@@ -145,9 +181,8 @@ def orientation_sheet_pdf(call: Any, services: list[Any], organisation_name: str
     def footer(canvas: Any, document: Any) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 7.5)
-        canvas.drawString(18 * mm, 10 * mm, f"{organisation_name} — fiche d'orientation, "
+        canvas.drawString(18 * mm, 8 * mm, f"{organisation_name} — fiche d'orientation, "
                                             f"appel n° {call.id}")
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"page {document.page}")
         canvas.restoreState()
 
     _document(buffer, "Fiche d'orientation").build(story, onFirstPage=footer,
@@ -173,7 +208,6 @@ def _meeting_frame(title: str, subtitle: str, confidential: bool, zone: Any):  #
                           "Document pseudonymisé : ni nom, ni date de naissance complète, "
                           "ni note de discussion.")
         canvas.drawString(18 * mm, 8 * mm, f"Édité le {generated:%d/%m/%Y à %H:%M}")
-        canvas.drawRightString(A4[0] - 18 * mm, 8 * mm, f"page {document.page}")
         canvas.restoreState()
 
     return frame
@@ -267,7 +301,7 @@ def minutes_pdf(meeting: Any, view: Any, organisation_id: int, zone: Any,
     ]
     present = [a for a in meeting.attendance if a.present]
     absent = [a for a in meeting.attendance if not a.present]
-    story.append(_p("Présents : " + ("; ".join(
+    story.append(_p("Présents : " + ("\u202f; ".join(
         a.organisation.name + (f" ({a.attendees})" if a.attendees else "") for a in present)
         or "non renseigné") + "."))
     if absent:
@@ -277,8 +311,8 @@ def minutes_pdf(meeting: Any, view: Any, organisation_id: int, zone: Any,
     for item in view.items:
         person = item.situation.person
         reads = view.reads(item)
-        story.append(Paragraph(escape(f"{item.position}. Situation n° {item.situation_id} — "
-                                      f"{person.display_name}"), _STYLES["Heading3"]))
+        heading = Paragraph(escape(f"{item.position}. Situation n° {item.situation_id} — "
+                                   f"{person.display_name}"), _STYLES["Heading3"])
         rows = [["Inscrite pour", "\n".join(r["label"] for r in item.reasons)],
                 ["Discussion", (item.discussion_notes or "—") if reads else RESERVED],
                 ["Décision", (item.decision or "non discutée") if reads
@@ -293,7 +327,9 @@ def minutes_pdf(meeting: Any, view: Any, organisation_id: int, zone: Any,
                                    + f" — {action.assignee_organisation.name}"
                                    + (f", échéance {action.due_on:%d/%m/%Y}"
                                       if action.due_on else "")])
-        story.append(_table([[_p(a), _p(b)] for a, b in rows], [width * 0.22, width * 0.78]))
+        # a situation is not cut from its heading by a page break
+        story.append(KeepTogether([heading, _table([[_p(a), _p(b)] for a, b in rows],
+                                                   [width * 0.22, width * 0.78])]))
     if view.only_shared:
         story.append(_p(ONLY_SHARED))
     if meeting.general_notes:
@@ -312,25 +348,25 @@ def _bar_chart(bars: list[tuple[str, int | None]], width: float, masked_text: st
     with the words, never a length."""
     from reportlab.graphics.shapes import Drawing, Rect, String
 
-    row, label_width = 14, width * 0.42
+    row, label_width = 11, width * 0.42  # 45 bars fit under the summary on page one
     bar_width = width - label_width - 60
     drawing = Drawing(width, row * len(bars) + 6)
     highest = max((v for _, v in bars if v), default=0) or 1
     for index, (label, value) in enumerate(bars):
         y = drawing.height - (index + 1) * row
         short = label if len(label) <= 55 else label[:54] + "…"
-        drawing.add(String(label_width - 4, y + 3, short, fontName="Helvetica", fontSize=7,
+        drawing.add(String(label_width - 4, y + 3, short, fontName="Helvetica", fontSize=6.5,
                            textAnchor="end"))
         if value is None:
-            drawing.add(Rect(label_width, y + 2, 24, row - 4, fillColor=colors.white,
+            drawing.add(Rect(label_width, y + 2, 24, row - 3, fillColor=colors.white,
                              strokeColor=colors.grey, strokeDashArray=[2, 1]))
             drawing.add(String(label_width + 28, y + 3, masked_text,
                                fontName="Helvetica-Oblique", fontSize=7))
             continue
         length = bar_width * value / highest
-        drawing.add(Rect(label_width, y + 2, length, row - 4,
+        drawing.add(Rect(label_width, y + 2, length, row - 3,
                          fillColor=colors.HexColor("#1d4e89"), strokeColor=None))
-        drawing.add(String(label_width + length + 3, y + 3, str(value), fontName="Helvetica",
+        drawing.add(String(label_width + length + 3, y + 3, number_fr(value), fontName="Helvetica",
                            fontSize=7))
     return drawing
 
@@ -348,10 +384,10 @@ def observatory_report_pdf(figures: Any, organisation_name: str,
     width = A4[0] - 36 * mm
     period = f"du {query.date_from:%d/%m/%Y} au {query.date_to:%d/%m/%Y}"
     dims = list(figures.dimensions)
-    described = "; ".join(f"{name.lower()} : {value}" for name, value in filters)
+    described = "\u202f; ".join(f"{name.lower()} : {value}" for name, value in filters)
 
     def cell(row: dict[str, Any]) -> str:
-        return masked_text if row.get("suppressed") else str(row["count"])
+        return masked_text if row.get("suppressed") else number_fr(row["count"])
 
     story: list[Any] = [
         Paragraph("Observatoire des ruptures de parcours", _STYLES["Title"]),
@@ -364,7 +400,7 @@ def observatory_report_pdf(figures: Any, organisation_name: str,
         Paragraph("Synthèse", _STYLES["Heading3"]),
         _table([[_p(a), _p(b)] for a, b in (
             ("Ruptures sur la période",
-             masked_text if figures.total is None else str(figures.total)),
+             masked_text if figures.total is None else number_fr(figures.total)),
             ("Part résolue", "—" if figures.resolved_share is None
              else f"{100 * figures.resolved_share:.0f} %"),
             ("Délai médian de réparation", "—" if figures.median_repair_days is None
@@ -378,8 +414,11 @@ def observatory_report_pdf(figures: Any, organisation_name: str,
         story.append(KeepTogether([Paragraph("Graphique", _STYLES["Heading3"]),
                                    _bar_chart(bars, width, masked_text)]))
         if len(figures.rows) > len(bars):
-            story.append(_p(f"Graphique limité aux {len(bars)} premières lignes du tableau."))
-    story.append(Paragraph("Effectifs", _STYLES["Heading3"]))
+            story.append(_p(f"Graphique limité à {len(bars)} barres"
+                            + ("" if set(dims) & {"month", "quarter"}
+                               else " (les effectifs les plus élevés)")
+                            + " ; le tableau ci-dessous donne toutes les lignes."))
+    story += _heading("Effectifs")
     header = [_p(dimension_labels[d]) for d in dims] + [_p("Ruptures")]
     rows = [header] + [[_p(r[f"{d}_label"]) for d in dims] + [_p(cell(r))]
                        for r in figures.rows]
@@ -392,10 +431,10 @@ def observatory_report_pdf(figures: Any, organisation_name: str,
     for title, key, items in (("Délai de réparation", "bucket", figures.repair_distribution),
                               ("Points de transition", "transition_point",
                                figures.transition_points)):
-        story.append(Paragraph(title, _STYLES["Heading3"]))
+        story += _heading(title)
         story.append(_table([[_p(r[f"{key}_label"]), _p(cell(r))] for r in items]
                             or [[_p("—"), _p("—")]], [width * 0.75, width * 0.25]))
-    story.append(Paragraph("Définitions", _STYLES["Heading3"]))
+    story += _heading("Définitions")
     story += [_p(f"{term} : {text}") for term, text in definitions]
 
     def decorate(canvas: Any, document: Any) -> None:
@@ -404,9 +443,8 @@ def observatory_report_pdf(figures: Any, organisation_name: str,
         canvas.drawString(18 * mm, A4[1] - 10 * mm,
                           f"Observatoire des ruptures de parcours — {organisation_name}")
         canvas.drawRightString(A4[0] - 18 * mm, A4[1] - 10 * mm, period)
-        canvas.drawString(18 * mm, 10 * mm, f"Édité le {generated:%d/%m/%Y à %H:%M} — "
+        canvas.drawString(18 * mm, 8 * mm, f"Édité le {generated:%d/%m/%Y à %H:%M} — "
                                             "données agrégées, aucune donnée nominative")
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"page {document.page}")
         canvas.restoreState()
 
     _document(buffer, "Observatoire des ruptures de parcours").build(

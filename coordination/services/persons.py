@@ -643,6 +643,8 @@ def candidate_json(candidate: Candidate) -> dict[str, Any]:
         "birth_first_names": person.birth_first_names,
         "birth_date": person.birth_date.isoformat(), "sex": person.sex.value,
         "commune_insee": person.commune_insee,
+        "birth_place_insee": person.birth_place_insee,
+        "birth_country_insee": person.birth_country_insee,
         "identity_status": person.identity_status.value,
         "score": candidate.match.score,
         "scores": {"name": candidate.match.name, "first_name": candidate.match.first_name,

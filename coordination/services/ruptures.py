@@ -306,7 +306,9 @@ def _insert_ignoring_duplicates(session: Session) -> Any:
 
 
 def list_candidates(session: Session, actor: User, *, status: str | None = "open",
-                    page: int = 1, per_page: int = 50) -> Page[RuptureCandidate]:
+                    page: int = 1, per_page: int = 50,
+                    mine: bool = False) -> Page[RuptureCandidate]:
+    """Newest first; `mine`: only on the situations `actor` is the referent of."""
     _require_coordinator(actor)
     if status is not None and status not in CANDIDATE_STATUSES:
         raise ValidationError({"status": ["Valeurs : " + ", ".join(CANDIDATE_STATUSES) + "."]})
@@ -314,6 +316,8 @@ def list_candidates(session: Session, actor: User, *, status: str | None = "open
         policy.situation_visibility_clause(actor))
     if status:
         query = query.where(RuptureCandidate.status == status)
+    if mine:
+        query = query.where(Situation.referent_user_id == actor.id)
     result = paginate(session, query.order_by(RuptureCandidate.raised_at.desc(),
                                               RuptureCandidate.id.desc()), page, per_page)
     for candidate in result.items:

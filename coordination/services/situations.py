@@ -36,7 +36,7 @@ from coordination.services.pagination import Page, paginate
 from coordination.workflows.complex_case import COMPLEX_CASE
 from coordination.workflows.definition import GuardContext
 from coordination.workflows.engine import EventOption, WorkflowEngine
-from coordination.workflows.intake import CURRENT_VERSION, load_schema
+from coordination.workflows.intake import CURRENT_VERSION, load_schema, requester_role_for
 from coordination.workflows.logigramme import Decision
 from coordination.workflows.logigramme import Outcome as LogigrammeOutcome
 from directory import services as directory_services
@@ -155,8 +155,14 @@ def open_situation(session: Session, actor: User, person_id: Any,
                                + " (texte)."]
     if errors or person is None:
         raise ValidationError(errors)
-    answers = {f"requester_{key}": value for key, value in requester.items()
-               if value and key in ("name", "organisation", "phone")}
+    answers: dict[str, Any] = {f"requester_{key}": value for key, value in requester.items()
+                               if value and key in ("name", "organisation", "phone")}
+    # what the call already told, so that the intake does not ask it again
+    role = requester_role_for(requester.get("role"))
+    if role:
+        answers["requester_role"] = role
+    if call is not None and call.notes:
+        answers["request_reason"] = call.notes
     situation = Situation(person_id=person.id, origin_call_id=call.id if call else None,
                           requester=requester, state=COMPLEX_CASE.initial,
                           intake_version=CURRENT_VERSION, intake_answers=answers,

@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from coordination.domain.accounts import Role
 from coordination.domain.consent import INFORMATION_METHODS
 from coordination.workflows.action import ACTION, ActionType, BlockReason, CompletionOutcome
+from coordination.domain.numbers import number_fr
 from coordination.workflows.complex_case import COMPLEX_CASE, ClosureReason
 
 STATE_LABELS = {state.name: state.label for state in COMPLEX_CASE.states}
@@ -86,12 +87,7 @@ def _template_helpers(app: Flask) -> None:
             return "—"
         return value.astimezone(zone).strftime("%d/%m/%Y à %H:%M")
 
-    @app.template_filter("number_fr")
-    def number_fr(value: float | None, decimals: int = 0) -> str:
-        """2 038 and 3,6 as a French reader writes them (narrow no-break space)."""
-        if value is None:
-            return "—"
-        return f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+    app.add_template_filter(number_fr, "number_fr")
 
     @app.template_filter("extract_label")
     def extract_label(code: str, labels: dict[str, str]) -> str:

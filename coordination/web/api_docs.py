@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template
+from markupsafe import Markup, escape
 
 from coordination.web.access import public
 from coordination.web.api.openapi import build_document
@@ -43,6 +44,15 @@ def schema_label(schema: dict[str, Any] | None) -> str:
     if "enum" in schema:
         label += " (" + ", ".join(str(v) for v in schema["enum"]) + ")"
     return label
+
+
+@bp.app_template_filter("code_spans")
+def code_spans(text: str | None) -> Markup:
+    """The document's descriptions write names between backticks (`per_page`): shown as
+    code, everything else escaped."""
+    parts = escape(text or "").split("`")
+    return Markup("".join(f"<code>{part}</code>" if index % 2 else part
+                          for index, part in enumerate(parts)))
 
 
 @bp.get("/api/docs")

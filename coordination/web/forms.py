@@ -236,6 +236,9 @@ class CallForm(Form):
     duration = StringField("Durée (min:s)", validators=[Length(max=8)],
                            render_kw={"inputmode": "numeric", "data-call-timer": "1",
                                       "autocomplete": "off"})
+    # the timer's own state, so that it keeps running after a refused save (app.js)
+    timer_started = HiddenField(validators=[Length(max=20)])
+    timer_corrected = HiddenField(validators=[Length(max=1)])
 
     def call_data(self, zone: object) -> dict[str, object]:
         received = self.received_at.data

@@ -25,6 +25,7 @@ from coordination.services import observatory, ruptures
 from coordination.web.access import allow
 from coordination.web.charts import bar_chart_svg
 from coordination.web.context import db, local_zone, settings
+from coordination.workflows.action import BlockReason
 
 bp = Blueprint("ruptures", __name__)
 CARE = (Role.COORDINATOR, Role.PARTNER)
@@ -98,10 +99,12 @@ def candidates():  # type: ignore[no-untyped-def]
     status = request.args.get("statut", "open")
     if status not in ruptures.CANDIDATE_STATUSES:
         status = "open"
+    mine = request.args.get("mes") == "1"
     result = ruptures.list_candidates(db(), current_user, status=status,
-                                      page=as_page(request.args.get("page")))
+                                      page=as_page(request.args.get("page")), mine=mine)
     return render_template("ruptures/candidates.html", result=result, status=status,
-                           statuses=ruptures.CANDIDATE_STATUSES,
+                           mine=mine, statuses=ruptures.CANDIDATE_STATUSES,
+                           block_labels={r.value: r.label for r in BlockReason},
                            rule_labels=ruptures.RULE_LABELS, taxonomy=load_taxonomy())
 
 

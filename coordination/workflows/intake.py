@@ -224,6 +224,29 @@ def parse_schema(document: Mapping[str, Any]) -> IntakeSchema:
     return IntakeSchema(str(document["version"]), document["title"], tuple(sections))
 
 
+# What a caller says they are (free text on the call) → the intake's requester_role choice.
+_ROLE_WORDS = (("psychiatr", "psychiatrist"), ("medecin", "gp"), ("generaliste", "gp"),
+               ("infirmi", "nurse"), ("ide ", "nurse"), ("hopital", "hospital_team"),
+               ("hospital", "hospital_team"), ("urgences", "hospital_team"),
+               ("social", "social_worker"), ("educat", "social_worker"),
+               ("assistant", "social_worker"), ("conseill", "social_worker"),
+               ("mere", "family"), ("pere", "family"), ("famille", "family"),
+               ("proche", "family"), ("aidant", "family"), ("conjoint", "family"),
+               ("fille", "family"), ("fils", "family"), ("soeur", "family"),
+               ("frere", "family"))
+
+
+def requester_role_for(text: str | None) -> str | None:
+    """The requester_role code a caller's stated role most likely means (« Assistante
+    sociale » → social_worker, « médecin généraliste » → gp); None when unsure: the
+    coordinator chooses."""
+    import unicodedata
+
+    folded = "".join(c for c in unicodedata.normalize("NFKD", (text or "").lower())
+                     if not unicodedata.combining(c)) + " "
+    return next((code for word, code in _ROLE_WORDS if word in folded), None)
+
+
 CURRENT_VERSION = "2026.1"
 
 

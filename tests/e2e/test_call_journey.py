@@ -90,6 +90,18 @@ def test_a_known_caller_never_overwrites_what_was_typed(page):
     expect(page.locator("#caller_organisation")).to_have_value("Cabinet de Trèbes")
 
 
+def test_the_timer_keeps_running_after_a_refused_save(page):
+    sign_in(page, "camille.roux@dac11.example")
+    page.goto("/appels/nouveau")
+    page.locator("#caller_name").fill("Karim Haddad")
+    with page.expect_navigation():
+        page.locator("#caller_name").press("Enter")  # no motive: refused, all kept
+    expect(page.locator("#caller_name")).to_have_value("Karim Haddad")
+    shown = page.locator("#duration").input_value()
+    page.wait_for_timeout(2100)
+    assert page.locator("#duration").input_value() != shown
+
+
 def test_callbacks_on_the_dashboard_and_the_journal(page):
     sign_in(page, "camille.roux@dac11.example")
     board = page.get_by_role("region", name="Numéro unique")

@@ -39,7 +39,7 @@ def test_the_nearest_csapa_from_lezignan(page):
     sign_in(page, "camille.roux@dac11.example")
     page.get_by_role("link", name="Annuaire").click()
     page.get_by_label("Recherche").fill("csapa")
-    page.get_by_label("Au plus près de la commune (code INSEE)").fill("11203")
+    page.get_by_label("Au plus près de la commune").fill("Lézignan-Corbières")
     page.get_by_role("button", name="Rechercher").click()
     first_row = page.locator("tbody tr").first
     assert "Lézignan-Corbières" in first_row.inner_text()

@@ -147,6 +147,9 @@ def test_a_situation_opened_from_a_call_takes_the_caller_as_requester(client, co
     assert situation["requester"] == {"name": "Dr Anne Pujol", "role": "Médecin généraliste",
                                       "organisation": "Cabinet de la Bastide",
                                       "phone": "04 68 25 11 20"}
+    # what the call told is not asked again: the requester's role, the call's notes
+    assert situation["intake"]["requester_role"] == "gp"
+    assert situation["intake"]["request_reason"] == call["notes"]
     linked = client.get(f"/api/v1/calls/{call['id']}", headers=coordinator).get_json()
     assert linked["outcome"] == "situation_opened" and linked["situation_id"] == situation["id"]
     twice = client.post("/api/v1/situations", json={"person_id": person["id"],

@@ -146,3 +146,6 @@ def test_the_documentation_page_lists_every_operation_in_french(client, app):
     assert "<script src=\"/static/" in page and "https://" not in page.split("<body>")[0]
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert "<script>" not in page
+    # names between backticks read as code, and a state's possible values are listed
+    assert "`" not in page.split("<main")[1]
+    assert "in_coordination" in page

@@ -46,6 +46,10 @@ def test_the_duplicate_is_shown_side_by_side_before_anything_is_created(coordina
     assert response.status_code == 409
     assert "Doublon possible" in page and "Fiche n°" in page
     assert 'value="Lefèvre"' in page  # what was typed is kept
+    # the names are the same once accents and hyphens are set aside; the swapped day and
+    # month are marked as a difference
+    table = page.split("Doublon possible")[1].split("</table>")[0]
+    assert table.count('class="differs"') == 1 and "04/03/1971" in table
     assert count(db_session) == before
     forced = post(coordinator, "/personnes/nouvelle", **{
         **FORM, "birth_name": "Lefèvre", "birth_first_names": "Jean-Pierre",

@@ -132,7 +132,8 @@ def test_bad_intake_answers_are_422_per_field_and_nothing_is_lost(client, coordi
     assert set(response.get_json()["error"]["details"]["fields"]) == {
         "domains", "hospitalised", "unknown_field"}
     kept = client.get(f"/api/v1/situations/{sid}", headers=coordinator).get_json()
-    assert kept["intake"] == {"requester_name": "Dr Pujol"}
+    # (the requester role said on opening, « médecin généraliste », is already there)
+    assert kept["intake"] == {"requester_name": "Dr Pujol", "requester_role": "gp"}
 
 
 def test_closing_needs_a_known_reason_and_reopening_a_written_one(client, coordinator,

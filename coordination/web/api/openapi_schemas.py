@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from coordination.domain.calls import CallerType, CallOutcome, Channel
+from coordination.workflows.action import ActionType, BlockReason
+from coordination.workflows.complex_case import COMPLEX_CASE
+
 Schema = dict[str, Any]
 
 STRING: Schema = {"type": "string"}
@@ -18,6 +22,12 @@ BOOLEAN: Schema = {"type": "boolean"}
 DATE: Schema = {"type": "string", "format": "date"}
 DATETIME: Schema = {"type": "string", "format": "date-time"}
 ANY_OBJECT: Schema = {"type": "object"}
+
+
+def one_of(values: Any) -> Schema:
+    """A code from a fixed list (an enumeration of the domain): the list is documented."""
+    return {"type": "string", "enum": [getattr(v, "value", getattr(v, "name", v))
+                                       for v in values]}
 
 
 def nullable(schema: Schema) -> Schema:
@@ -130,12 +140,13 @@ MERGE = obj({"id": INTEGER, "survivor_id": INTEGER, "merged_id": INTEGER,
              "undone_at": N_DATETIME})
 
 CALL = obj({
-    "id": INTEGER, "received_at": DATETIME, "channel": STRING,
+    "id": INTEGER, "received_at": DATETIME, "channel": one_of(Channel),
     "duration_seconds": N_INTEGER, "duration": N_STRING,
     "caller": obj({"name": N_STRING, "role": N_STRING, "organisation": N_STRING,
-                   "organisation_id": N_INTEGER, "phone": N_STRING, "type": STRING}),
+                   "organisation_id": N_INTEGER, "phone": N_STRING,
+                   "type": one_of(CallerType)}),
     "motives": array(STRING), "person_id": N_INTEGER, "person_label": N_STRING,
-    "outcome": STRING, "service_ids": nullable(array(INTEGER)), "situation_id": N_INTEGER,
+    "outcome": one_of(CallOutcome), "service_ids": nullable(array(INTEGER)), "situation_id": N_INTEGER,
     "callback_due_at": N_DATETIME, "callback_done_at": N_DATETIME,
     "callback_note": N_STRING, "notes": N_STRING, "taken_by": STRING, "created_at": DATETIME,
 })
@@ -162,8 +173,8 @@ TRIAGE = obj({"id": INTEGER, "logigramme_version": {"type": ["integer", "string"
               "at": DATETIME})
 
 SITUATION_SUMMARY_FIELDS: dict[str, Schema] = {
-    "id": INTEGER, "version": INTEGER, "state": STRING, "state_label": STRING,
-    "person_id": INTEGER, "person_name": STRING, "referent_id": N_INTEGER,
+    "id": INTEGER, "version": INTEGER, "state": one_of(COMPLEX_CASE.states),
+    "state_label": STRING, "person_id": INTEGER, "person_name": STRING, "referent_id": N_INTEGER,
     "next_review_on": N_DATE, "closure_reason": N_STRING, "created_at": DATETIME,
     "updated_at": DATETIME,
 }
@@ -221,12 +232,14 @@ BUILT_AGENDA = obj({
 })
 
 ACTION = obj({
-    "id": INTEGER, "situation_id": INTEGER, "title": STRING, "type": STRING,
+    "id": INTEGER, "situation_id": INTEGER, "title": STRING, "type": one_of(ActionType),
     "assignee_organisation_id": INTEGER, "assignee_user_id": N_INTEGER, "due_on": N_DATE,
     "status": {"type": "string",
                "enum": ["open", "in_progress", "done", "cancelled", "blocked"]},
     "overdue": BOOLEAN, "completion_note": N_STRING, "outcome": N_STRING,
-    "block_reason": N_STRING, "origin_item_id": N_INTEGER, "version": INTEGER,
+    "block_reason": {**one_of(BlockReason), "type": ["string", "null"],
+                     "enum": [*one_of(BlockReason)["enum"], None]},
+    "origin_item_id": N_INTEGER, "version": INTEGER,
     "created_at": DATETIME, "allowed_events": array(STRING),
 })
 

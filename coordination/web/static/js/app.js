@@ -30,16 +30,27 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!form) return;
   const save = form.querySelector('button[name="enregistrer"]:not(.visually-hidden)');
 
-  // Duration: counts from the screen's opening until the coordinator types a value.
+  // Duration: counts from the screen's first opening until the coordinator types a value;
+  // the start and whether it was corrected travel with the form, so that the timer keeps
+  // running when a save is refused and the screen comes back.
   const duration = form.querySelector("[data-call-timer]");
-  if (duration && !duration.value) {
-    const started = Date.now();
+  const startedField = form.elements.timer_started;
+  const correctedField = form.elements.timer_corrected;
+  const corrected = correctedField && correctedField.value === "1";
+  if (duration && startedField && !corrected && (!duration.value || startedField.value)) {
+    const started = Number(startedField.value) || Date.now();
+    startedField.value = String(started);
     let touched = false;
-    duration.addEventListener("input", () => { touched = true; });
+    duration.addEventListener("input", () => {
+      touched = true;
+      if (correctedField) correctedField.value = "1";
+    });
     const tick = () => {
       if (touched) return;
       const seconds = Math.floor((Date.now() - started) / 1000);
-      duration.value = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+      duration.value = seconds >= 3600
+        ? `${Math.floor(seconds / 3600)}h${String(Math.floor(seconds % 3600 / 60)).padStart(2, "0")}`
+        : `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
     };
     tick();
     window.setInterval(tick, 1000);
