@@ -225,6 +225,10 @@ def clean_call(data: Mapping[str, Any], *, now: datetime, zone: tzinfo,
         parsed = parse_datetime(callback, zone)
         if parsed is None:
             errors["callback_due_at"] = ["Date et heure attendues (AAAA-MM-JJTHH:MM)."]
+        elif isinstance(clean.get("received_at"), datetime) \
+                and parsed < clean["received_at"] - timedelta(minutes=1):
+            errors["callback_due_at"] = ["Le rappel est prévu avant l'appel lui-même : "
+                                         "vérifiez la date et l'heure."]
         clean["callback_due_at"] = parsed
     if errors:
         raise ValidationError(errors)

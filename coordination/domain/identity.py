@@ -147,3 +147,8 @@ def status_problem(status: IdentityStatus, ins: str | None) -> str | None:
 
 def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def born_word(sex: Sex | str | None) -> str:
+    """« né », « née », or « né·e » when the sex is undetermined."""
+    return {"M": "né", "F": "née"}.get(getattr(sex, "value", sex) or "", "né·e")

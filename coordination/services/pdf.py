@@ -22,6 +22,7 @@ from reportlab.platypus import (
 )
 
 from coordination.db import utcnow
+from coordination.domain.identity import born_word
 from coordination.domain.numbers import number_fr
 from coordination.workflows.complex_case import COMPLEX_CASE
 from coordination.workflows.intake import IntakeSchema
@@ -213,11 +214,6 @@ def _meeting_frame(title: str, subtitle: str, confidential: bool, zone: Any):  #
     return frame
 
 
-def _born(person: Any) -> str:
-    """« né », « née », or « né·e » when the sex is undetermined."""
-    return {"M": "né", "F": "née"}.get(getattr(person.sex, "value", person.sex), "né·e")
-
-
 def _pseudonym(person: Any, communes: dict[str, str]) -> str:
     """Initials, birth year, commune: enough for partners to recognise a person they
     follow, not enough to identify anyone else."""
@@ -225,7 +221,7 @@ def _pseudonym(person: Any, communes: dict[str, str]) -> str:
     first = (person.used_first_name or person.first_birth_first_name
              or person.birth_first_names or "?")[:1].upper()
     commune = communes.get(person.commune_insee or "", "commune non renseignée")
-    return f"{first}. {last}., {_born(person)} en {person.birth_date.year}, {commune}"
+    return f"{first}. {last}., {born_word(person.sex)} en {person.birth_date.year}, {commune}"
 
 
 # What a partner reads where a situation's discussion is withheld, or others are left out.
@@ -256,7 +252,7 @@ def agenda_pdf(meeting: Any, view: Any, pseudonymised: bool, zone: Any,
     for item in view.items:
         person = item.situation.person
         who = _pseudonym(person, communes) if pseudonymised else \
-            f"{person.display_name}, {_born(person)} le {person.birth_date:%d/%m/%Y}"
+            f"{person.display_name}, {born_word(person.sex)} le {person.birth_date:%d/%m/%Y}"
         reads = view.reads(item)
         # a reason's detail may quote a note ("Revue : premier épisode délirant"): not in
         # the version that circulates
@@ -473,7 +469,7 @@ def situation_synthesis_pdf(situation: Any, readable: Any, actions: list[Any],
     story: list[Any] = [
         Paragraph(f"Synthèse — situation n° {situation.id}", _STYLES["Title"]),
         _table([[_p(a), _p(b)] for a, b in [
-            ("Personne", f"{person.display_name}, {_born(person)} le {person.birth_date:%d/%m/%Y}"
+            ("Personne", f"{person.display_name}, {born_word(person.sex)} le {person.birth_date:%d/%m/%Y}"
                          f" (identité {person.identity_status.label.lower()})"),
             ("État", say("state", situation.state)),
             ("Référent·e", situation.referent.full_name if situation.referent else "—"),

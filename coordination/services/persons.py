@@ -67,6 +67,16 @@ TEXT_FIELDS = {  # field -> (max length, required)
     "caregiver_relation": (100, False), "caregiver_phone": (30, False),
     "legal_protection_holder": (200, False),
 }
+PHONE_FIELDS = ("phone", "gp_phone", "caregiver_phone")
+
+
+def _looks_like_phone(value: str) -> bool:
+    """Digits (8 to 15, a leading + allowed) with the usual separators: « 04 68 11 22 33 »,
+    « +33 6 12 34 56 78 », « 04.68.11.22.33 »; never « abc »."""
+    digits = "".join(c for c in value if c.isdigit())
+    return 8 <= len(digits) <= 15 and all(c.isdigit() or c in " .-+()/" for c in value)
+
+
 CODE_FIELDS = ("birth_place_insee", "birth_country_insee", "commune_insee", "ins")
 EDITABLE_FIELDS = (*TEXT_FIELDS, *CODE_FIELDS, "birth_date", "sex", "identity_status",
                    "legal_protection", "gp_directory_service_id")
@@ -118,6 +128,8 @@ def clean_person_fields(data: Mapping[str, Any], today: date,
             errors[name] = ["Ce champ est obligatoire."]
         elif len(value) > limit:
             errors[name] = [f"{limit} caractères au plus."]
+        elif name in PHONE_FIELDS and value and not _looks_like_phone(value):
+            errors[name] = ["Numéro de téléphone attendu (ex. 04 68 11 22 33 ou +33 6 …)."]
         else:
             clean[name] = value or None
     if "birth_date" in data or not partial:
@@ -437,7 +449,8 @@ def search_persons(session: Session, actor: User, text: str | None, birth_date: 
     query = query.where(*name_matches(text))
     if birth_date is not None:
         query = query.where(Person.birth_date.in_(birth_date_variants(birth_date)))
-    query = query.order_by(Person.birth_name, Person.first_birth_first_name, Person.id)
+    # the folded names: « Élodie » sorts among the E, not after the Z
+    query = query.order_by(Person.search_text, Person.id)
     result = paginate(session, query, page, per_page)
     _audit_shown(session, result.items, "recherche")
     return result

@@ -27,7 +27,8 @@ from coordination.domain.calls import (
     name_in_label,
 )
 from coordination.domain.errors import Conflict, NotFound, ValidationError, as_id, as_page
-from coordination.services import accounts, calls, pdf
+from coordination.domain.identity import born_word
+from coordination.services import accounts, calls, pdf, persons
 from coordination.web.access import allow
 from coordination.web.context import db, local_zone
 from coordination.web.forms import CallbackForm, CallForm, apply_errors
@@ -55,8 +56,15 @@ def new():  # type: ignore[no-untyped-def]
         form.received_at.data = utcnow().astimezone(zone).replace(tzinfo=None, second=0,
                                                                   microsecond=0)
         person_id = as_id(request.args.get("personne"))
-        if person_id:
-            form.person_id.data = str(person_id)
+        if person_id:  # a call about a known person (the link on their page)
+            try:
+                person = persons.get_person(db(), current_user, person_id, detail="appel")
+            except NotFound:
+                person = None
+            if person is not None:
+                form.person_id.data = str(person.id)
+                form.person_label.data = (f"{person.display_name}, "
+                                          f"{born_word(person.sex)} en {person.birth_date.year}")
     chosen_ids = [i for i in (form.service_ids.data or []) if isinstance(i, int)]
     found: list[Any] = []
     status = 200

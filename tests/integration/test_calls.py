@@ -124,7 +124,9 @@ def test_only_the_answering_organisations_coordinators_see_its_calls(
 
 def test_a_callback_is_done_once(client, coordinator):
     due = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    call = log(client, coordinator, callback_due_at=due).get_json()
+    # (a call logged after the fact: received three hours ago, to call back an hour ago)
+    call = log(client, coordinator, callback_due_at=due,
+               received_at=(datetime.now(UTC) - timedelta(hours=3)).isoformat()).get_json()
     done = client.post(f"/api/v1/calls/{call['id']}/callback", json={"note": "Joint, RDV pris"},
                        headers=coordinator)
     assert done.status_code == 200 and done.get_json()["callback_done_at"]
@@ -229,7 +231,8 @@ def test_known_callers_are_recognised_by_phone_and_name(signed_in, client, coord
 
 def test_callbacks_show_on_the_dashboard_overdue_highlighted(signed_in, client, coordinator):
     late = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
-    call = log(client, coordinator, callback_due_at=late).get_json()
+    call = log(client, coordinator, callback_due_at=late,
+               received_at=(datetime.now(UTC) - timedelta(hours=3)).isoformat()).get_json()
     home = signed_in.get("/").get_data(as_text=True)
     assert 'class="overdue"' in home and "en retard" in home
     token = csrf_token(signed_in, "/")
@@ -353,3 +356,12 @@ def test_with_the_person_known_situation_opened_goes_straight_to_the_intake(
         "sex": "F"}, headers=coordinator).get_json()
     response = call_form(signed_in, outcome="situation_opened", person_id=str(person["id"]))
     assert response.status_code == 302 and "fiche-de-recueil" in response.headers["Location"]
+
+
+def test_a_call_about_a_known_person_names_them_on_the_screen(signed_in, client, coordinator):
+    person = client.post("/api/v1/persons", json=JEAN_PIERRE, headers=coordinator).get_json()
+    person_page = signed_in.get(f"/personnes/{person['id']}").get_data(as_text=True)
+    assert f"/appels/nouveau?personne={person['id']}" in person_page
+    screen = signed_in.get(f"/appels/nouveau?personne={person['id']}").get_data(as_text=True)
+    assert "LEFEVRE Jean, né en 1971" in screen
+    assert signed_in.get("/appels/nouveau?personne=999999").status_code == 200

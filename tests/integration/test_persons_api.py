@@ -176,9 +176,9 @@ def test_editing_a_contact_keeps_the_status(client, coordinator):
 
 def test_a_stale_version_is_409_with_the_current_one(client, coordinator):
     person = create(client, coordinator).get_json()
-    client.patch(f"/api/v1/persons/{person['id']}", json={"phone": "1"},
+    client.patch(f"/api/v1/persons/{person['id']}", json={"phone": "04 68 11 22 01"},
                  headers={**coordinator, "If-Match": '"1"'})
-    stale = client.patch(f"/api/v1/persons/{person['id']}", json={"phone": "2"},
+    stale = client.patch(f"/api/v1/persons/{person['id']}", json={"phone": "04 68 11 22 02"},
                          headers={**coordinator, "If-Match": '"1"'})
     assert stale.status_code == 409
     assert stale.get_json()["error"]["details"]["current_version"] == 2
@@ -415,3 +415,9 @@ def test_only_a_consent_names_an_organisation(client, coordinator):
             headers=coordinator)
         assert refused.status_code == 422
         assert "organisation_id" in refused.get_json()["error"]["details"]["fields"]
+
+
+def test_a_phone_number_must_look_like_one(client, coordinator):
+    response = create(client, coordinator, phone="abc", caregiver_phone="06 12 34 56 78")
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["details"]["fields"]) == {"phone"}

@@ -53,6 +53,13 @@ def test_a_call_in_the_future_is_refused_beyond_five_minutes_of_clock_drift():
         "received_at"][0]
 
 
+def test_a_callback_before_the_call_itself_is_refused():
+    assert "avant l'appel" in refusal(callback_due_at="2026-11-22T09:00")[
+        "callback_due_at"][0]  # 08:00 UTC, two hours before the call
+    assert clean(callback_due_at="2026-11-22T14:00")["callback_due_at"] == \
+        datetime(2026, 11, 22, 13, 0, tzinfo=UTC)
+
+
 def test_a_local_time_without_offset_is_read_in_the_deployment_zone():
     call = clean(received_at="2026-11-22T09:30")
     assert call["received_at"] == datetime(2026, 11, 22, 8, 30, tzinfo=UTC)
