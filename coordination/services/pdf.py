@@ -286,8 +286,11 @@ def minutes_pdf(meeting: Any, view: Any, organisation_id: int, zone: Any,
     described (the others: to whom, by when)."""
     from coordination.workflows.action import ActionType
 
+    from coordination.workflows.action import overdue
+
     buffer = BytesIO()
     when = meeting.starts_at.astimezone(zone)
+    today = utcnow().astimezone(zone).date()
     types = {t.value: t.label for t in ActionType}
     story: list[Any] = [
         Paragraph(f"Compte rendu — {escape(meeting.title)}"
@@ -322,7 +325,9 @@ def minutes_pdf(meeting: Any, view: Any, organisation_id: int, zone: Any,
                                     if described else "Action")
                                    + f" — {action.assignee_organisation.name}"
                                    + (f", échéance {action.due_on:%d/%m/%Y}"
-                                      if action.due_on else "")])
+                                      if action.due_on else "")
+                                   + (" (en retard)" if overdue(action.due_on, action.state,
+                                                                today) else "")])
         # a situation is not cut from its heading by a page break
         story.append(KeepTogether([heading, _table([[_p(a), _p(b)] for a, b in rows],
                                                    [width * 0.22, width * 0.78])]))

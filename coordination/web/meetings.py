@@ -174,9 +174,11 @@ def session_screen(meeting_id: int):  # type: ignore[no-untyped-def]
             return redirect(url_for("meetings.session_screen", meeting_id=meeting.id)
                             + f"#point-{item_id}")
     items = meetings.agenda_view(db(), current_user, meeting).items
+    # (the meeting's own decision is the default choice, not listed twice; closing and
+    # ruptures have their own forms on the situation's page)
     options = {i.id: [o for o in situations.event_options(db(), current_user, i.situation)
                       if o.allowed and o.event not in ("close", "declare_rupture",
-                                                       "resolve_rupture")]
+                                                       "resolve_rupture", "meeting_decision")]
                for i in items}
     return render_template(
         "meetings/session.html", meeting=meeting, items=items, typed=typed, errors=errors,
@@ -187,7 +189,7 @@ def session_screen(meeting_id: int):  # type: ignore[no-untyped-def]
         open_actions={i.id: actions.situation_actions(db(), current_user, i.situation)
                       for i in items},
         default_review=(local_today() + timedelta(days=28)).isoformat(),
-        started=meeting.starts_at <= utcnow()), status
+        started=meeting.starts_at <= utcnow(), today=local_today()), status
 
 
 def _table(meeting: Meeting) -> list[Any]:
