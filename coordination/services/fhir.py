@@ -43,19 +43,21 @@ def situation_bundle(session: Session, actor: User, situation_id: int) -> dict[s
     visible_actions = actions.situation_actions(session, actor, situation)
     discussions = meetings.situation_discussions(session, situation)
     found_ruptures = ruptures.list_for_situation(session, actor, situation)
-    organisations = _involved_organisations(session, situation, visible_actions, found_ruptures,
-                                            discussions)
+    health = policy.sees_health_details(session, actor, situation)
+    details = ruptures.readable_details(actor, found_ruptures, health)
+    shares, _ = situations.readable_shares(actor, situation, health)
+    organisations = _involved_organisations(
+        session, situation, shares, visible_actions,
+        [r for r in found_ruptures if r.id in details], discussions)
 
     commune = situation.person.commune_insee
     resources: list[dict[str, Any]] = [patient(situation, directory_services.commune_names(
         session, [commune]).get(commune) if commune else None)]
     resources += [organisation(o) for o in organisations]
-    resources.append(care_team(situation, organisations))
+    resources.append(care_team(situation, organisations, shares))
     encounters = {item.id: encounter(item) for item in discussions}
     resources += encounters.values()
     resources += [task(a, situation, encounters) for a in visible_actions]
-    health = policy.sees_health_details(session, actor, situation)
-    details = ruptures.readable_details(actor, found_ruptures, health)
     resources += [detected_issue(r, r.id in details) for r in found_ruptures]
     resources.append(care_plan(situation, visible_actions, discussions, found_ruptures,
                                with_discussions=health))
@@ -169,8 +171,10 @@ def organisation(org: Organisation) -> dict[str, Any]:
     return resource
 
 
-def care_team(situation: Situation, organisations: list[Organisation]) -> dict[str, Any]:
-    shared = {s.organisation_id for s in situation.shares if s.revoked_at is None}
+def care_team(situation: Situation, organisations: list[Organisation],
+              shares: list[Any]) -> dict[str, Any]:
+    """`shares`: those the reader may see (situations.readable_shares)."""
+    shared = {s.organisation_id for s in shares}
     referent = situation.referent
     participants = []
     for org in organisations:
@@ -333,18 +337,18 @@ def _decision_text(item: AgendaItem, with_discussions: bool) -> str:
     return "\n".join(parts)
 
 
-def _involved_organisations(session: Session, situation: Situation,
+def _involved_organisations(session: Session, situation: Situation, shares: Iterable[Any],
                             visible_actions: Iterable[Action],
                             found_ruptures: Iterable[Rupture],
                             discussions: Iterable[AgendaItem]) -> list[Organisation]:
     """The referent's organisation, those the situation is shared with, the assignees of
-    its actions, the organisations implicated in its ruptures and the meetings' hosts."""
+    its actions, the organisations implicated in its ruptures and the meetings' hosts —
+    as far as the reader may see them (`shares`, `found_ruptures` already filtered)."""
     found: dict[int, Organisation] = {}
     if situation.referent is not None:
         found[situation.referent.organisation_id] = situation.referent.organisation
-    for share in situation.shares:
-        if share.revoked_at is None:
-            found.setdefault(share.organisation_id, share.organisation)
+    for share in shares:
+        found.setdefault(share.organisation_id, share.organisation)
     for action in visible_actions:
         found.setdefault(action.assignee_organisation_id, action.assignee_organisation)
     for rupture in found_ruptures:

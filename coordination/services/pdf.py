@@ -321,9 +321,13 @@ def minutes_pdf(meeting: Any, view: Any, organisation_id: int, zone: Any,
                  if item.next_review_on else "—"]]
         for action in item.actions:
             described = reads or action.assignee_organisation_id == organisation_id
+            assignee = action.assignee_organisation
+            # a CSAPA or a CMP named here tells the person's care as surely as the title
+            to_whom = assignee.name if described or not assignee.is_health_professional_team \
+                else "une équipe de soins"
             rows.append(["Action", (f"{action.title} ({types.get(action.type, action.type)})"
                                     if described else "Action")
-                                   + f" — {action.assignee_organisation.name}"
+                                   + f" — {to_whom}"
                                    + (f", échéance {action.due_on:%d/%m/%Y}"
                                       if action.due_on else "")
                                    + (" (en retard)" if overdue(action.due_on, action.state,
@@ -458,14 +462,15 @@ def observatory_report_pdf(figures: Any, organisation_name: str,
 def situation_synthesis_pdf(situation: Any, readable: Any, actions: list[Any],
                             discussions: list[Any], ruptures: list[Any],
                             rupture_details: set[int], labels: dict[str, dict[str, str]],
-                            zone: Any) -> bytes:
+                            zone: Any, shares: tuple[list[Any], bool]) -> bytes:
     """One situation on two pages for a partner meeting or a hand-over: who, where it
     stands, why (request, domains, triage), who does what (actions), what was decided
     (meetings), where the pathway broke (ruptures), and the recent history. `labels` holds
     French labels by kind ("state", "action_state", "action_type", "rupture_type",
     "outcome"); `readable` is the intake as this reader may see it
     (situations.readable_intake), `rupture_details` the ruptures whose nature and texts
-    they may read (ruptures.readable_details)."""
+    they may read (ruptures.readable_details), `shares` those it is shared with as they
+    may read them (situations.readable_shares)."""
     buffer = BytesIO()
     person = situation.person
     width = A4[0] - 36 * mm
@@ -482,12 +487,12 @@ def situation_synthesis_pdf(situation: Any, readable: Any, actions: list[Any],
             ("Ouverte le", f"{situation.created_at.astimezone(zone):%d/%m/%Y}"),
             ("Prochaine revue", f"{situation.next_review_on:%d/%m/%Y}"
              if situation.next_review_on else "—"),
-            ("Partagée avec", ", ".join(s.organisation.name for s in situation.shares
-                                        if s.revoked_at is None) or "—"),
+            ("Partagée avec", (", ".join(s.organisation.name for s in shares[0]) or "—")
+             + (" et des équipes de soins (détail réservé)" if shares[1] else "")),
         ]], [width * 0.25, width * 0.75]),
     ]
     if readable.withheld:
-        story.append(_p(f"{len(readable.withheld)} réponse(s) de la fiche de recueil relevant "
+        story.append(_p("Les réponses de la fiche de recueil relevant "
                         "de la santé ne figurent pas dans ce document : votre organisation ne "
                         "fait pas partie de l'équipe de soins et le consentement de la "
                         "personne ne couvre pas ces informations."))

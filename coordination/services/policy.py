@@ -20,6 +20,13 @@ def can_read_persons(user: User) -> bool:
     return user.has_role(Role.COORDINATOR, Role.ADMIN)
 
 
+def reads_care_around_person(user: User) -> bool:
+    """Field-level rule on a person `user` may read: an admin manages identities (the
+    traits, their status, merges), not the care around the person — contact details, GP,
+    caregiver, legal protection, consents, calls are for coordinators."""
+    return user.has_role(Role.COORDINATOR)
+
+
 def can_view_person(session: Session, user: User, person: Person) -> bool:
     if not can_read_persons(user):
         return False

@@ -168,6 +168,10 @@ def resolve_rupture(session: Session, actor: User, rupture_id: int,
     """Resolve with a date and how; resolving the situation's last open rupture brings it
     back to the state it was in."""
     rupture = get_rupture(session, actor, rupture_id)
+    if not details_readable(session, actor, rupture):
+        # resolving says how the pathway was repaired: for those who know what broke
+        raise Conflict("Cette rupture se résout par l'équipe de soins ou par "
+                       "l'organisation qui l'a déclarée.")
     if not rupture.is_open:
         raise Conflict(f"Cette rupture est déjà résolue (le {rupture.resolved_on:%d/%m/%Y}).",
                        {"resolved_on": rupture.resolved_on.isoformat()})

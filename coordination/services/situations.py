@@ -228,10 +228,16 @@ class ReadableIntake:
     health_details: bool = False
 
     def triage_path(self, path: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The path with the withheld answers and their yes/no results blanked: the result
-        of "psychiatric disorder diagnosed?" tells as much as the answer."""
-        return [{**step, "value": None, "result": None, "withheld": True}
-                if step.get("field") in self.hidden else step for step in path]
+        """The path up to the first withheld answer, that step blanked and the rest left
+        out: the result of "psychiatric disorder diagnosed?" tells as much as the answer,
+        and so does which question comes next."""
+        shown: list[dict[str, Any]] = []
+        for step in path:
+            if step.get("field") in self.hidden:
+                shown.append({**step, "value": None, "result": None, "withheld": True})
+                break
+            shown.append(step)
+        return shown
 
     def triage_answers(self, answers: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in answers.items() if k not in self.hidden}
@@ -245,6 +251,22 @@ def readable_intake(session: Session, actor: User, situation: Situation) -> Read
     schema = load_schema(situation.intake_version)
     answers, withheld = schema.withhold_health_details(situation.intake_answers)
     return ReadableIntake(answers, withheld, schema.health_detail_fields)
+
+
+def readable_shares(actor: User, situation: Situation,
+                    health_details: bool) -> tuple[list[SituationShare], bool]:
+    """The organisations a situation is shared with, as `actor` may read them, and whether
+    some were left out. A CSAPA or a CMP in the list tells the person's care as surely as
+    a diagnosis: a reader who does not see the health details (readable_intake) sees
+    their own organisation, the referent's, and the organisations outside care only."""
+    active = [share for share in situation.shares if share.revoked_at is None]
+    if health_details:
+        return active, False
+    holder = situation.referent.organisation_id if situation.referent else None
+    shown = [share for share in active
+             if share.organisation_id in (actor.organisation_id, holder)
+             or not share.organisation.is_health_professional_team]
+    return shown, len(shown) < len(active)
 
 
 def intake_missing(situation: Situation) -> list[str]:

@@ -13,7 +13,7 @@ from flask_login import current_user
 from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, NotFound, ValidationError, as_id, as_page
 from coordination.domain.identity import Sex
-from coordination.services import calls, persons, retention
+from coordination.services import calls, persons, policy, retention
 from coordination.services.persons import DuplicatePerson
 from coordination.web.access import allow
 from coordination.web.context import db
@@ -153,7 +153,7 @@ def show(person_id: int):  # type: ignore[no-untyped-def]
                            calls=calls.person_calls(db(), current_user, overview.person),
                            commune_names=overview.commune_names,
                            situations=overview.situations,
-                           can_edit=current_user.has_role(Role.COORDINATOR))
+                           can_edit=policy.reads_care_around_person(current_user))
 
 
 @bp.route("/<int:person_id>/modifier", methods=["GET", "POST"])

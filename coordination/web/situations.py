@@ -113,7 +113,9 @@ def situation_page(situation: Situation, *, new_action: dict[str, str] | None = 
         is_coordinator=current_user.has_role(Role.COORDINATOR),
         actions=actions.situation_actions(db(), current_user, situation),
         discussions=meetings.situation_discussions(db(), situation),
-        health_details=readable.health_details, action_type_list=list(ActionType),
+        health_details=readable.health_details,
+        shares=situations.readable_shares(current_user, situation, readable.health_details),
+        action_type_list=list(ActionType),
         ruptures=found_ruptures,
         rupture_details=ruptures.readable_details(current_user, found_ruptures,
                                               readable.health_details),
@@ -263,7 +265,8 @@ def synthesis_pdf(situation_id: int):  # type: ignore[no-untyped-def]
         situation, readable, actions.situation_actions(db(), current_user, situation),
         meetings.situation_discussions(db(), situation), found_ruptures,
         ruptures.readable_details(current_user, found_ruptures, readable.health_details),
-        labels, local_zone())
+        labels, local_zone(),
+        situations.readable_shares(current_user, situation, readable.health_details))
     return Response(document, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="synthese-situation-{situation.id}.pdf"'})
 

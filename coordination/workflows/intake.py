@@ -60,24 +60,18 @@ class IntakeSchema:
 
     def withhold_health_details(self, answers: Mapping[str, Any]
                                 ) -> tuple[dict[str, Any], list[str]]:
-        """The answers without their health details, and the ids of the fields withheld
-        (answered ones only: a reader learns that something is withheld, not what)."""
+        """The answers without their health details, and the ids of every field that may
+        hold one (answered or not: naming only the answered ones would tell a reader that
+        the person has, say, substances recorded)."""
         fields = self.fields
         kept: dict[str, Any] = {}
-        withheld: list[str] = []
         for name, value in answers.items():
             spec = fields.get(name)
             if spec is not None and spec.health_choices and isinstance(value, list):
-                rest = [v for v in value if v not in spec.health_choices]
-                kept[name] = rest
-                if len(rest) != len(value):
-                    withheld.append(name)
-            elif spec is not None and spec.health_detail:
-                if value not in (None, "", []):
-                    withheld.append(name)
-            else:
+                kept[name] = [v for v in value if v not in spec.health_choices]
+            elif spec is None or not spec.health_detail:
                 kept[name] = value
-        return kept, withheld
+        return kept, sorted(self.health_detail_fields)
 
     def clean(self, answers: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
         """Answers with the right types, and per-field problems. Unknown fields and wrong

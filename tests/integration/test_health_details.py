@@ -38,13 +38,17 @@ def test_a_housing_partner_sees_the_situation_without_its_health_details(
     body = siao.get_json()
     assert siao.status_code == 200
     assert HEALTH_FIELDS.isdisjoint(body["intake"])
-    assert set(body["intake_withheld_fields"]) == HEALTH_FIELDS | {"domains"}
+    from coordination.workflows.intake import load_schema
+
+    assert set(body["intake_withheld_fields"]) == load_schema().health_detail_fields
     assert body["intake"]["housing_status"] == "threatened"  # what housing needs stays
     assert body["intake"]["domains"] == ["housing"]  # the health domains are left out
     assert HEALTH_FIELDS.isdisjoint(body["triage"]["answers"])
     withheld = [s for s in body["triage"]["path"] if s.get("withheld")]
     assert {s["field"] for s in withheld} <= HEALTH_FIELDS | {"domains"} and withheld
     assert all(s["value"] is None and s["result"] is None for s in withheld)
+    # the path stops at the withheld answer: which question came next would tell it
+    assert body["triage"]["path"][-1].get("withheld") and len(withheld) == 1
     # The health team of the same situation, and the DAC, see everything.
     csapa = client.get(f"/api/v1/situations/{sid}",
                        headers=auth.token("bob@csapa.test")).get_json()
@@ -149,6 +153,10 @@ def test_free_texts_that_may_tell_a_diagnosis_stay_with_the_health_team(
     assert listed[by_dac["id"]]["type"] is None and listed[by_dac["id"]]["type_label"] is None
     assert listed[by_dac["id"]]["occurred_on"] == "2026-01-10"
     assert listed[by_siao["id"]]["type"] == "no_housing_at_discharge"
+    # how a rupture was repaired is told by those who know what broke
+    refused = client.post(f"/api/v1/ruptures/{by_dac['id']}/resolve", json={
+        "resolved_on": "2026-01-20", "resolution": "Relais pris"}, headers=siao)
+    assert refused.status_code == 409
     assert listed[by_siao["id"]]["description"] == "Pas de place en CHRS ce soir-là"
     single = client.get(f"/api/v1/ruptures/{by_dac['id']}", headers=siao).get_json()
     assert single["description"] is None and single["type"] is None
@@ -198,6 +206,12 @@ def test_meeting_notes_and_resolutions_stay_with_the_health_team(client, auth, p
                    "Rendez-vous CSAPA", "trop psy", "admission_refused_too_psychiatric"):
         assert secret not in fhir
     assert "Demande SIAO" in fhir  # its own action
+    # the care services the situation is shared with tell the person's care too
+    assert "CSAPA de l'Aude" not in fhir
+    situation = client.get(f"/api/v1/situations/{journey.situation_id}",
+                           headers=siao).get_json()
+    assert {s["organisation_name"] for s in situation["shared_with"]} == {"DAC 11", "SIAO 11"}
+    assert situation["shared_with_withheld"] is True
     auth.login("chloe@siao.test")
     page = client.get(f"/reunions/{journey.meeting_id}").get_data(as_text=True)
     assert "Coordination : CSAPA" not in page and "réservé à l'équipe de soins" in page

@@ -421,3 +421,17 @@ def test_a_phone_number_must_look_like_one(client, coordinator):
     response = create(client, coordinator, phone="abc", caregiver_phone="06 12 34 56 78")
     assert response.status_code == 422
     assert set(response.get_json()["error"]["details"]["fields"]) == {"phone"}
+
+
+def test_an_admin_reads_the_identity_not_the_care_around_it(client, auth, coordinator,
+                                                             personas):
+    person = create(client, coordinator, phone="06 12 34 56 78", gp_name="Dr Pujol").get_json()
+    admin = auth.token(personas["admin"].email)
+    body = client.get(f"/api/v1/persons/{person['id']}", headers=admin).get_json()
+    assert body["birth_name"] == "LEFEVRE" and body["care_details_withheld"] is True
+    assert body["phone"] is None and body["gp_name"] is None and body["consents"] == []
+    auth.login(personas["admin"].email)
+    page = client.get(f"/personnes/{person['id']}").get_data(as_text=True)
+    assert "Coordonnées et entourage" not in page and "06 12 34 56 78" not in page
+    coordinator_view = client.get(f"/api/v1/persons/{person['id']}", headers=coordinator)
+    assert coordinator_view.get_json()["phone"] == "06 12 34 56 78"

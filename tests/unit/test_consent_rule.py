@@ -46,7 +46,7 @@ def test_health_details_go_to_health_teams_and_under_a_consent_covering_them():
                                       consent_covers_health_details=False)
 
 
-def test_the_intake_withholds_only_answered_health_details():
+def test_the_intake_withholds_health_details_and_names_every_field_that_may_hold_one():
     from coordination.workflows.intake import load_schema
 
     schema = load_schema()
@@ -55,13 +55,17 @@ def test_the_intake_withholds_only_answered_health_details():
                "domains": ["psychiatric", "housing", "addiction"]}
     kept, withheld = schema.withhold_health_details(answers)
     assert kept == {"housing_status": "none", "domains": ["housing"]}
-    assert sorted(withheld) == ["domains", "psychiatric_disorder", "suicide_risk"]
+    # every field that may hold a health detail, answered or not: naming only the
+    # answered ones would tell that the person has, say, substances recorded
+    assert withheld == sorted(schema.health_detail_fields)
+    assert schema.withhold_health_details({})[1] == withheld
     assert {"psychiatric_disorder", "substances", "disability", "violence_trauma",
             "suicide_risk", "risks_notes", "domains", "request_reason", "isolation_details",
             "caregiver_exhaustion_details", "current_supports_other",
-            "agreement_notes"} == schema.health_detail_fields
-    assert schema.withhold_health_details({"domains": ["housing"]}) == (
-        {"domains": ["housing"]}, [])
+            "agreement_notes", "current_supports",  # the CSAPA that follows tells too
+            "recent_discharge_without_follow_up"} == schema.health_detail_fields
+    assert schema.withhold_health_details({"domains": ["housing"]})[0] == {
+        "domains": ["housing"]}
 
 
 def test_a_schema_with_a_split_choice_is_refused_and_the_shipped_one_is_whole():

@@ -11,7 +11,7 @@ from flask_login import current_user
 from coordination.domain.accounts import Role
 from coordination.domain.errors import ValidationError, is_id
 from coordination.models import ConsentRecord, Person, PersonMerge
-from coordination.services import persons
+from coordination.services import persons, policy
 from coordination.web.access import allow
 from coordination.web.api import (
     bp,
@@ -41,6 +41,11 @@ def consent_json(record: ConsentRecord) -> dict[str, Any]:
     }
 
 
+CARE_FIELDS = ("address", "phone", "gp_name", "gp_phone", "gp_directory_service_id",
+               "caregiver_name", "caregiver_relation", "caregiver_phone",
+               "legal_protection", "legal_protection_holder")
+
+
 def person_json(person: Person, requested_id: int | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": person.id, "version": person.version,
@@ -67,6 +72,9 @@ def person_json(person: Person, requested_id: int | None = None) -> dict[str, An
     }
     if requested_id is not None and requested_id != person.id:
         body["merged_from"] = requested_id  # an old link, resolved to the surviving record
+    body["care_details_withheld"] = not policy.reads_care_around_person(current_user)
+    if body["care_details_withheld"]:  # an admin: the identity, not the care around it
+        body.update({name: None for name in CARE_FIELDS}, consents=[])
     return body
 
 

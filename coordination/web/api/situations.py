@@ -52,6 +52,8 @@ def situation_json(situation: Situation, full: bool = True) -> dict[str, Any]:
     if full:
         options = situations.event_options(db(), current_user, situation)
         readable = situations.readable_intake(db(), current_user, situation)
+        shares, shares_withheld = situations.readable_shares(current_user, situation,
+                                                             readable.health_details)
         body.update({
             "origin_call_id": situation.origin_call_id, "requester": situation.requester,
             "intake_version": situation.intake_version,
@@ -66,7 +68,8 @@ def situation_json(situation: Situation, full: bool = True) -> dict[str, Any]:
             "shared_with": [{"organisation_id": s.organisation_id,
                              "organisation_name": s.organisation.name,
                              "shared_at": s.shared_at.isoformat()}
-                            for s in situation.shares if s.revoked_at is None],
+                            for s in shares],
+            "shared_with_withheld": shares_withheld,
             "history": [{"event": h.event, "from": h.from_state, "to": h.to_state,
                          "reason": h.reason, "fields": h.fields,
                          "by": h.user.full_name if h.user else None,
