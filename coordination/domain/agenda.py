@@ -9,9 +9,12 @@ Why a situation is on the agenda, in priority order (the first reason it has dec
 5. its review date has come (oldest date first).
 
 Within a reason, the longest wait comes first; ties go by situation id, so a rebuild with
-the same facts gives the same agenda. An open rupture and overdue actions are current
-problems: they come back at every meeting until solved. A triage and a review date are
-events: once the situation has been discussed since, they no longer count.
+the same facts gives the same agenda. Once a meeting has discussed a situation, what it
+already knew no longer counts: a triage, a review date, a rupture or overdue actions
+dated before that discussion (the meeting decided and set the next review date, which
+brings the situation back). A rupture or an action falling overdue after it does count.
+Otherwise the same open ruptures would take every place at every meeting and a newly
+triaged situation would never be heard.
 
 The cap applies to what the builder chooses. What the coordinator chose stays: manual
 additions, and items she moved by hand (pinned at their position) while they still have
@@ -206,11 +209,17 @@ def _reasons(candidate: AgendaCandidate | None,
         return []
     found: list[tuple[ItemReason, int]] = []
     discussed = candidate.last_discussed_on
-    if candidate.has_open_rupture:
+
+    def new_since_discussed(day: date | None) -> bool:
+        # discussed at a meeting since: that meeting decided (and set a review date); the
+        # same fact does not take a place on every agenda after it
+        return discussed is None or day is None or discussed < day
+
+    if candidate.has_open_rupture and new_since_discussed(candidate.rupture_since):
         since = candidate.rupture_since
         detail = f"Rupture ouverte depuis le {_fr(since)}" if since else "Rupture ouverte"
         found.append((ItemReason(AgendaReason.OPEN_RUPTURE, detail), _days(since, meeting_on)))
-    if candidate.overdue_actions > 0:
+    if candidate.overdue_actions > 0 and new_since_discussed(candidate.oldest_overdue_due_on):
         oldest = candidate.oldest_overdue_due_on
         detail = f"{candidate.overdue_actions} action(s) en retard"
         if oldest:

@@ -110,10 +110,28 @@ def test_a_situation_discussed_since_its_triage_or_review_date_is_not_due_again(
     assert ids(plan.items) == [4]
 
 
-def test_an_open_rupture_comes_back_even_after_being_discussed():
+def test_an_open_rupture_comes_back_when_nobody_knows_since_when():
     plan = build_agenda([AgendaCandidate(1, ALICE, "in_rupture", has_open_rupture=True,
                                          last_discussed_on=date(2026, 2, 24))], MEETING, 10)
     assert ids(plan.items) == [1]
+
+
+def test_a_rupture_or_late_actions_discussed_since_wait_for_the_review_date():
+    """The meeting that discussed them decided and set a review date: the same facts do
+    not take a place on every agenda after it (the new ones get room)."""
+    discussed = date(2026, 2, 24)
+    plan = build_agenda([
+        AgendaCandidate(1, ALICE, "in_rupture", has_open_rupture=True,
+                        rupture_since=date(2026, 2, 20), last_discussed_on=discussed,
+                        next_review_on=date(2026, 3, 24)),
+        AgendaCandidate(2, ALICE, "in_coordination", overdue_actions=1,
+                        oldest_overdue_due_on=date(2026, 2, 1), last_discussed_on=discussed),
+        AgendaCandidate(3, ALICE, "in_rupture", has_open_rupture=True,
+                        rupture_since=date(2026, 2, 20), last_discussed_on=discussed,
+                        next_review_on=date(2026, 3, 3)),  # its review has come
+        rupture(4, since=date(2026, 3, 1)),  # a new rupture since
+    ], MEETING, cap=10)
+    assert ids(plan.items) == [4, 3]
 
 
 @pytest.mark.parametrize("state", ["draft", "closed"])
