@@ -31,6 +31,7 @@ STATES = (
     State("reopened", "Réouverte"),
 )
 ACTIVE_STATES = tuple(s.name for s in STATES if s.active)
+STATE_LABELS = {s.name: s.label for s in STATES}
 
 
 class ClosureReason(StrEnum):
@@ -77,8 +78,9 @@ def triaged(context: GuardContext) -> str | None:
 def no_open_actions(context: GuardContext) -> str | None:
     open_actions = context.facts.get("open_actions", 0)
     if open_actions and not context.fields.get("cancel_open_actions"):
-        return (f"{open_actions} action(s) encore ouverte(s) : annulez-les dans la même "
-                "opération (cancel_open_actions) ou attendez leur clôture.")
+        return (f"{open_actions} action(s) encore ouverte(s) : cochez « Annuler les actions "
+                "encore ouvertes » (cancel_open_actions dans l'API) ou attendez leur "
+                "clôture.")
     return None
 
 
@@ -97,7 +99,8 @@ def no_open_rupture(context: GuardContext) -> str | None:
 def _returns_to(state: str):  # type: ignore[no-untyped-def]
     def guard(context: GuardContext) -> str | None:
         if context.facts.get("state_before_rupture") != state:
-            return f"La situation n'était pas « {state} » avant la rupture."
+            return ("La situation n'était pas « " + STATE_LABELS.get(state, state)
+                    + " » avant la rupture.")
         return None
 
     return guard
@@ -137,7 +140,8 @@ TRANSITIONS = (
       for name in ACTIVE_STATES),
     Transition("close", tuple(s.name for s in STATES if s.name != "closed"), "closed",
                "Clôturer", guards=("no_open_actions",),
-               required_fields={"closure_reason": tuple(r.value for r in ClosureReason)}),
+               required_fields={"closure_reason": tuple(r.value for r in ClosureReason)},
+               offered_fields={"cancel_open_actions": True}),
     Transition("reopen", ("closed",), "reopened", "Rouvrir", requires_reason=True),
 )
 

@@ -31,6 +31,9 @@ class Transition:
     requires_reason: bool = False
     # event field -> allowed values (empty tuple: any non-empty text)
     required_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # optional event fields the form offers, with the value that makes the event possible
+    # (closing with "cancel the open actions" ticked): options() counts on them
+    offered_fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass

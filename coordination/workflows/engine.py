@@ -110,8 +110,10 @@ class WorkflowEngine:
         for transition in self.definition.transitions_from(context.state):
             probe = GuardContext(state=context.state, event=transition.event,
                                  user_roles=context.user_roles, reason="(à saisir)",
-                                 fields={name: (values[0] if values else "(à saisir)")
-                                         for name, values in transition.required_fields.items()},
+                                 fields={**transition.offered_fields,
+                                         **{name: (values[0] if values else "(à saisir)")
+                                            for name, values
+                                            in transition.required_fields.items()}},
                                  facts=context.facts)
             reasons = self._refusals(transition, probe)
             option = EventOption(transition.event, transition.label, not reasons,

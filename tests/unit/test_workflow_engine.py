@@ -86,6 +86,14 @@ def test_no_closing_with_open_actions_unless_cancelled_in_the_same_step():
     assert done.dest == "closed"
 
 
+def test_closing_with_open_actions_is_offered_since_its_form_can_cancel_them():
+    """The close form has the 'cancel the open actions' box: the option is open (the
+    refusal comes only if the box is left unticked)."""
+    options = {o.event: o for o in ENGINE.options(context("in_coordination", "",
+                                                          {"open_actions": 2}))}
+    assert options["close"].allowed
+
+
 def test_a_rupture_returns_the_situation_where_it_was():
     for state in ACTIVE_STATES:
         facts = {"open_rupture": False, "state_before_rupture": state}
