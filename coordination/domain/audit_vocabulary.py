@@ -18,12 +18,25 @@ OPERATIONS = {"read": "consultation", "create": "création", "update": "modifica
               "merge": "fusion de doublons", "merge_undone": "fusion annulée",
               "duplicate_override": "création malgré un doublon possible",
               "erased": "effacement", "agenda_built": "ordre du jour construit",
-              "agenda_frozen": "ordre du jour arrêté"}
+              "agenda_frozen": "ordre du jour arrêté", "agenda_cap": "maximum de l'ordre du jour",
+              "login": "connexion", "login_failed": "connexion refusée",
+              "login_password_ok": "mot de passe accepté", "logout": "déconnexion",
+              "api_token_issued": "jeton d'API délivré", "totp_enrolled": "double "
+              "authentification activée", "totp_reset": "double authentification retirée",
+              "recovery_code_used": "code de secours utilisé",
+              "mfa_not_enrolled": "double authentification à activer",
+              "raise_candidates": "candidats de rupture relevés",
+              "audit_purge": "purge du journal", "second_factor": "second facteur"}
 
 OBJECTS = {"persons": "identité", "situations": "situation", "calls": "appel",
            "actions": "action", "ruptures": "rupture de parcours",
            "consent_records": "information, consentement ou opposition",
-           "situation_shares": "partage de la situation", "agenda_items": "point de réunion"}
+           "situation_shares": "partage de la situation", "agenda_items": "point de réunion",
+           "users": "compte", "user_roles": "rôle d'un compte", "organisations": "organisation",
+           "meetings": "réunion", "meeting_series": "série de réunions",
+           "rupture_candidates": "candidat de rupture", "observatory": "observatoire",
+           "audit_events": "journal d'audit", "notifications": "notification",
+           "directory_services": "service de l'annuaire"}
 
 FIELDS = {
     # identity
@@ -79,6 +92,18 @@ _TRANSITION = re.compile(r"^(\w+): (\w*) -> (\w+)(.*)$")
 _TRIAGE = re.compile(r"^logigramme ([\w.]+): proposed (\w+), final (\w+)(.*)$")
 
 
+def who(actor: str) -> str:
+    """An account's e-mail as it is; the machine's own actors in words."""
+    if actor == "anonymous":
+        return "personne non connectée"
+    kind, _, name = actor.partition(":")
+    if kind == "cli":
+        return f"commande d'exploitation ({name})"
+    if kind == "scheduler":
+        return f"planificateur ({name.replace('_', ' ')})"
+    return actor
+
+
 @dataclass(frozen=True)
 class Told:
     operation: str
@@ -91,10 +116,10 @@ def tell(action: str, object_type: str, object_id: str | None, fields: Iterable[
          detail: str | None, *, label: Callable[[str, str], str]) -> Told:
     """One audit entry in French. `label(kind, code)` names workflow codes ("event",
     "state", "outcome") in the reader's words; unknown codes stay as they are."""
-    what = OBJECTS.get(object_type, object_type)
+    what = OBJECTS.get(object_type, object_type.replace("_", " "))
     return Told(
         operation=OPERATIONS.get(action, action.replace("_", " ")),
-        object=f"{what} n° {object_id}" if object_id else what,
+        object=f"{what} n° {object_id.replace(',', ', ')}" if object_id else what,
         fields=", ".join(dict.fromkeys(FIELDS.get(f, f.replace("_", " ")) for f in fields
                                        if f not in INTERNAL)),
         detail=_tell_detail(detail or "", label))

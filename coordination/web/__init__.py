@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -88,6 +89,19 @@ def _template_helpers(app: Flask) -> None:
         return value.astimezone(zone).strftime("%d/%m/%Y à %H:%M")
 
     app.add_template_filter(number_fr, "number_fr")
+
+    @app.template_global("tell_audit")
+    def tell_audit(entry: Any) -> Any:
+        from coordination.web.audit_words import told
+
+        return told(entry.action, entry.object_type, entry.object_id, entry.changed_fields,
+                    entry.detail)
+
+    @app.template_filter("audit_actor")
+    def audit_actor(actor: str) -> str:
+        from coordination.web.audit_words import told_actor
+
+        return told_actor(actor)
 
     @app.template_filter("extract_label")
     def extract_label(code: str, labels: dict[str, str]) -> str:

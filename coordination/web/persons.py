@@ -16,6 +16,7 @@ from coordination.domain.identity import Sex
 from coordination.services import calls, persons, policy, retention
 from coordination.services.persons import DuplicatePerson
 from coordination.web.access import allow
+from coordination.web.audit_words import told, told_actor
 from coordination.web.context import db
 from coordination.web.forms import (
     ConfirmForm,
@@ -267,29 +268,11 @@ def undo_merge(merge_id: int):  # type: ignore[no-untyped-def]
 
 
 def _told_history(person_id: int) -> list[tuple[Any, str, Any]]:
-    """The person's access history, each entry told in French (domain.audit_vocabulary):
+    """The person's access history, each entry told in French (web.audit_words):
     (when, who, what). The page and the CSV read the same list."""
-    from coordination.domain.audit_vocabulary import tell
-    from coordination.services import logigrammes
-    from coordination.web import ACTION_STATE_LABELS, EVENT_LABELS, STATE_LABELS
-    from coordination.workflows.action import ACTION
-
-    outcomes = {k: o.label for k, o in logigrammes.current(db()).outcomes.items()}
-    words = {"event": {**{t.event: t.label for t in ACTION.transitions}, **EVENT_LABELS},
-             "state": {**ACTION_STATE_LABELS, **STATE_LABELS}, "outcome": outcomes}
-
-    def label(kind: str, code: str) -> str:
-        return words.get(kind, {}).get(code, code)
-
-    return [(e.occurred_at, _who(e.actor),
-             tell(e.action, e.object_type, e.object_id, e.changed_fields, e.detail,
-                  label=label))
+    return [(e.occurred_at, told_actor(e.actor),
+             told(e.action, e.object_type, e.object_id, e.changed_fields, e.detail))
             for e in retention.person_access_history(db(), current_user, person_id)]
-
-
-def _who(actor: str) -> str:
-    """An account, or the operator's command line (« cli:root »)."""
-    return "commande d'exploitation" if actor.startswith("cli:") else actor
 
 
 @bp.get("/<int:person_id>/historique-acces")

@@ -125,6 +125,10 @@ def test_an_admin_verifies_the_chain_from_the_audit_page(client, auth, personas)
     auth.login(personas["admin"].email)
     page = client.post("/admin/audit", data={"csrf_token": csrf_token(client, "/admin/audit")})
     assert "Chaîne intacte" in page.get_data(as_text=True)
+    # the journal reads in French: operations and objects, not codes and table names
+    journal = client.get("/admin/audit").get_data(as_text=True)
+    assert "connexion" in journal and "compte n°" in journal
+    assert "login</td>" not in journal and "users #" not in journal
 
 
 def test_removing_the_newest_entries_is_caught_by_an_earlier_anchor(db_session, personas):
