@@ -184,7 +184,7 @@ def observatory_page():  # type: ignore[no-untyped-def]
         errors=errors, chart=chart, args=query.as_args(),
         dimensions=observatory.DIMENSION_LABELS, levels=observatory.TERRITORY_LEVELS,
         labels=observatory.FILTER_LABELS, taxonomy=taxonomy, categories=CATEGORIES,
-        organisation_types=list(OrganisationType),
+        organisation_types=list(OrganisationType), ongoing=query.date_to >= _today(),
         definitions=observatory.definitions(figures.threshold)), 422 if errors else 200
 
 
