@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ class Dashboard:
     shared_with_me: list[Situation] = field(default_factory=list)
     callbacks: list[Call] = field(default_factory=list)
     calls_today: int = 0
+    next_meetings: list[Any] = field(default_factory=list)
 
 
 def for_user(session: Session, user: User, zone: tzinfo = calls.PARIS) -> Dashboard:
@@ -66,6 +68,10 @@ def for_user(session: Session, user: User, zone: tzinfo = calls.PARIS) -> Dashbo
             .order_by(Situation.updated_at.desc()).limit(20)))
     for situation in [*board.my_worklist, *board.shared_with_me]:
         audit.record_read(session, situation, detail="tableau de bord")
+    if user.has_role(Role.COORDINATOR, Role.PARTNER):
+        from coordination.services import meetings
+
+        board.next_meetings = meetings.list_meetings(session, user, upcoming=True, limit=3)
     if user.has_role(Role.COORDINATOR, Role.PARTNER, Role.ADMIN):
         board.partners = list(session.scalars(select(Organisation).order_by(Organisation.name)))
         board.agreements_ending = [

@@ -63,6 +63,15 @@ def test_the_agenda_page_and_the_meeting_screen(client, auth, meeting_id, partne
     assert "Réalisée" in client.get(f"/actions/{action_id}").get_data(as_text=True)
 
 
+def test_the_next_meetings_are_on_the_dashboards(client, auth, meeting_id):
+    for email in ("alice@dac11.test", "bob@csapa.test"):  # host, invited partner
+        auth.login(email)
+        home = client.get("/").get_data(as_text=True)
+        assert "Prochaines réunions partenariales" in home
+        assert f'href="/reunions/{meeting_id}"' in home
+        auth.logout()
+
+
 def test_closing_warns_of_what_is_undecided_then_the_screen_is_read_only(
         client, auth, coordinator, meeting_id):
     auth.login("alice@dac11.test")
