@@ -57,7 +57,7 @@ class CallOutcome(StrEnum):
                 "orientation": "Orientation vers des services",
                 "situation_opened": "Situation ouverte",
                 "linked_situation": "Rattaché à une situation existante",
-                "emergency_redirect": "Réorientation vers l'urgence (15, 112)"}[self.value]
+                "emergency_redirect": "Réorientation vers l'urgence (15, 112, 3114)"}[self.value]
 
 
 def _choice(enum: type[StrEnum], value: object, errors: dict[str, list[str]], name: str,

@@ -821,7 +821,7 @@ class _Steps:
                 "id": h.ids.take(RuptureCandidate),
                 "key": f"generated:{followed[0]}:{rupture_id}", "rule": "action_blocked",
                 "situation_id": self.situation_id, "action_id": followed[0],
-                "explanation": "Action suivie d'une rupture de parcours.",
+                "explanation": "Action bloquée, suivie d'une rupture de parcours.",
                 "occurred_on": occurred.date(), "suggested_type": kind,
                 "suggested_cause": cause, "status": "confirmed",
                 "decided_by_user_id": self.referent, "decided_at": declared,

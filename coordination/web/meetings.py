@@ -14,7 +14,7 @@ from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, NotFound, ValidationError, as_id
 from coordination.domain.meetings import HolidayPolicy, parse_recurrence, recurrence_label
 from coordination.models import Meeting, MeetingStatus
-from coordination.services import accounts, actions, meetings, pdf, situations
+from coordination.services import accounts, actions, meetings, pdf, persons, situations
 from coordination.web.access import allow
 from coordination.web.context import db, local_today, local_zone
 from coordination.workflows.action import ActionType
@@ -124,11 +124,14 @@ def agenda(meeting_id: int, operation: str):  # type: ignore[no-untyped-def]
             flash("Réunion annulée.", "success")
         else:
             flash("Opération inconnue.", "error")
-    except ValidationError as exc:
-        flash(" ".join(m for messages in exc.fields.values() for m in messages)
+    except (ValidationError, Conflict) as exc:
+        flash(" ".join(m for messages in (exc.fields if isinstance(exc, ValidationError)
+                                           else {}).values() for m in messages)
               or exc.message, "error")
-    except Conflict as exc:
-        flash(exc.message, "error")
+        if operation == "ajouter":  # the addition comes back as typed
+            return redirect(url_for("meetings.show", meeting_id=meeting.id,
+                                    ajout=form.get("situation_id", "")[:20],
+                                    pourquoi=form.get("note", "")[:500]) + "#ordre-du-jour")
     return redirect(url_for("meetings.show", meeting_id=meeting.id) + "#ordre-du-jour")
 
 
@@ -188,6 +191,9 @@ def session_screen(meeting_id: int):  # type: ignore[no-untyped-def]
         rows=range(ACTION_ROWS), states=COMPLEX_CASE, zone=local_zone(),
         open_actions={i.id: actions.situation_actions(db(), current_user, i.situation)
                       for i in items},
+        # who may receive an action for this person (consent rules), said before choosing
+        sharing={i.id: {o.id: d for o, d in persons.sharing_options(db(), i.situation.person)}
+                 for i in items},
         default_review=(local_today() + timedelta(days=28)).isoformat(),
         started=meeting.starts_at <= utcnow(), today=local_today()), status
 

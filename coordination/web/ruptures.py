@@ -121,7 +121,8 @@ def confirm(candidate_id: int):  # type: ignore[no-untyped-def]
         _flash_error(exc)
     else:
         flash(f"Rupture confirmée sur la situation n° {rupture.situation_id}.", "success")
-    return redirect(url_for("ruptures.candidates"))
+    return redirect(url_for("ruptures.candidates", mes=request.args.get("mes") or None,
+                            page=request.args.get("page") or None))
 
 
 @bp.post("/ruptures/candidats/<int:candidate_id>/ecarter")
@@ -136,7 +137,8 @@ def dismiss(candidate_id: int):  # type: ignore[no-untyped-def]
         _flash_error(exc)
     else:
         flash("Candidat écarté.", "success")
-    return redirect(url_for("ruptures.candidates"))
+    return redirect(url_for("ruptures.candidates", mes=request.args.get("mes") or None,
+                            page=request.args.get("page") or None))
 
 
 # --- observatory ---------------------------------------------------------------------------
