@@ -39,9 +39,12 @@ def load_yaml(text: str) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" (ligne {mark.line + 1})" if mark else ""
-        raise ValidationError({"document": [f"YAML illisible{where} : "
-                                            f"{getattr(exc, 'problem', exc)}"]}) from None
+        where = f" ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else ""
+        # PyYAML explains in English: kept as a technical detail after a French sentence
+        raise ValidationError({"document": [
+            f"Document YAML illisible{where} : vérifiez l'indentation, les deux-points "
+            f"et les crochets autour de cet endroit (détail : "
+            f"{getattr(exc, 'problem', exc)})."]}) from None
 
 
 def validate(document: Any) -> Logigramme:

@@ -20,6 +20,8 @@ from coordination.web.forms import (
 )
 from coordination.workflows.complex_case import COMPLEX_CASE
 from coordination.workflows.diagram import workflow_svg
+from coordination.workflows.intake import load_schema
+from coordination.workflows.logigramme import describe_test
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -128,6 +130,8 @@ def logigramme():  # type: ignore[no-untyped-def]
                            versions=logigrammes.history(db()), problems=problems,
                            source=source, workflow=COMPLEX_CASE,
                            mermaid=situations.ENGINE.mermaid(),
+                           describe=lambda node: describe_test(
+                               node, load_schema(current.intake_version)),
                            diagram=diagram), 422 if problems else 200
 
 

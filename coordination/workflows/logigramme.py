@@ -105,6 +105,31 @@ class Logigramme:
         return "\n".join(lines)
 
 
+def describe_test(node: Node, schema: IntakeSchema) -> str:
+    """A node's test in the words of the intake form: « Risque suicidaire = Élevé »,
+    « Domaines concernés : au moins 3 », « Âge < 21 ans »."""
+    spec = schema.fields.get(node.field)
+    name = spec.label if spec else ("Âge" if node.field == "person.age" else node.field)
+    choices = dict(spec.choices) if spec and spec.choices else {}
+
+    def said(value: Any) -> str:
+        if isinstance(value, bool):
+            return "oui" if value else "non"
+        return str(choices.get(value, value))
+
+    operand = node.operand
+    unit = " ans" if node.field == "person.age" else ""
+    return {
+        "equals": lambda: f"{name} = {said(operand)}",
+        "in": lambda: f"{name} : " + " ou ".join(said(v) for v in operand),
+        "less_than": lambda: f"{name} < {operand}{unit}",
+        "at_least": lambda: f"{name} ≥ {operand}{unit}",
+        "count_at_least": lambda: f"{name} : au moins {operand}",
+        "contains_any": lambda: f"{name} : l'un de " + ", ".join(said(v) for v in operand),
+        "answered": lambda: f"{name} : renseigné",
+    }.get(node.operator, lambda: f"{name} {node.operator} {operand}")()
+
+
 def _escape(text: str) -> str:
     return text.replace('"', "'")
 
@@ -155,6 +180,9 @@ def parse(document: Mapping[str, Any], schema: IntakeSchema,
                             "suivre un tri ; possibles : " + ", ".join(sorted(events)))
         outcomes[str(outcome_id)] = Outcome(str(outcome_id), str(raw["label"]), str(raw["event"]))
     nodes: dict[str, Node] = {}
+    # every node named in the document, even one whose test is wrong: a branch leading
+    # to it is not a second problem
+    declared = {str(node_id) for node_id in (document.get("nodes") or {})}
     for node_id, raw in (document.get("nodes") or {}).items():
         node_id = str(node_id)
         if node_id in outcomes:
@@ -184,11 +212,11 @@ def parse(document: Mapping[str, Any], schema: IntakeSchema,
         nodes[node_id] = Node(node_id, str(raw.get("question") or node_id), str(field_name),
                               str(operator), operand, str(raw.get("yes")), str(raw.get("no")))
     start = str(document.get("start"))
-    if start not in nodes:
+    if start not in declared:
         problems.append(f"le nœud de départ « {start} » n'existe pas")
     for node in nodes.values():
         for target in (node.yes, node.no):
-            if target not in nodes and target not in outcomes:
+            if target not in declared and target not in outcomes:
                 problems.append(f"nœud {node.id} : mène à « {target} », ni nœud ni issue")
     problems.extend(_structure_problems(start, nodes, outcomes))
     if problems:
@@ -216,7 +244,7 @@ def _operand_problems(node_id: str, field_name: str, operator: str, operand: Any
     if operator in {"count_at_least", "less_than", "at_least"}:
         if not isinstance(operand, int) or isinstance(operand, bool):
             return [f"nœud {node_id} : « {operator} » attend un nombre entier, pas "
-                    f"{operand!r}"]
+                    f"« {_said(operand)} »"]
         return []
     if operator in {"in", "contains_any"}:
         if not isinstance(operand, list) or not operand:
@@ -227,7 +255,7 @@ def _operand_problems(node_id: str, field_name: str, operator: str, operand: Any
     check = _OPERAND_CHECKS.get("choice" if operator == "contains_any" else field_type)
     if check is not None and not all(check[0](v) for v in values):
         return [f"nœud {node_id} : le champ « {field_name} » attend {check[1]}, pas "
-                f"{operand!r}"]
+                f"« {_said(operand)} »"]
     spec = schema.fields.get(field_name)
     if spec is None or not spec.choices:
         return []
@@ -235,9 +263,19 @@ def _operand_problems(node_id: str, field_name: str, operator: str, operand: Any
     if operator in {"equals", "in", "contains_any"}:
         unknown = [v for v in values if v not in spec.choice_values]
         if unknown:
-            return [f"nœud {node_id} : valeur(s) {unknown} absente(s) des choix de "
-                    f"« {field_name} »"]
+            return [f"nœud {node_id} : valeur(s) " + ", ".join(f"« {_said(v)} »" for v in unknown)
+                    + f" absente(s) des choix de « {field_name} » (possibles : "
+                    + ", ".join(spec.choice_values) + ")"]
     return []
+
+
+def _said(value: Any) -> str:
+    """A value from the document as the admin wrote it (no Python notation)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(_said(v) for v in value)
+    return str(value)
 
 
 def _structure_problems(start: str, nodes: Mapping[str, Node],

@@ -196,7 +196,7 @@ def test_logigramme_validate_reports_broken_yaml_with_its_line(run, tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("version: 1\nnodes: [unclosed\n", encoding="utf-8")
     result = run("logigramme", "validate", str(path))
-    assert result.exit_code == 1 and "YAML illisible (ligne 3)" in result.output
+    assert result.exit_code == 1 and "YAML illisible ligne 3" in result.output
 
 
 def test_publishing_an_invalid_logigramme_leaves_the_current_one(initialised, tmp_path,

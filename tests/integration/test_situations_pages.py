@@ -146,6 +146,7 @@ def test_an_admin_sees_the_tree_and_an_invalid_version_publishes_nothing(client,
     page = client.get("/admin/logigramme").get_data(as_text=True)
     assert "Danger imminent pour la personne ou pour autrui ?" in page
     assert "Présentation à la prochaine réunion partenariale" in page
+    assert "Risque suicidaire = Élevé" in page and "equals" not in page  # the tests in words
     document = shipped_document()
     document["version"] = "2027.1"
     document["nodes"]["danger"]["field"] = "astrology"

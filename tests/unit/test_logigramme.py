@@ -61,6 +61,15 @@ def test_a_field_missing_from_the_intake_is_refused():
     assert any("danger" in p and "astrology" in p for p in problems)
 
 
+def test_a_wrong_test_is_one_problem_said_as_the_admin_wrote_it():
+    """A node whose test is wrong is not also reported as missing where a branch leads to
+    it; values are quoted as written, not in Python's notation."""
+    problems = broken(lambda d: d["nodes"]["suicide"].update({"test": {"equals": "tres_haut"}}))
+    assert len(problems) == 1
+    assert "« tres_haut »" in problems[0] and "['" not in problems[0]
+    assert "possibles : none, moderate, high" in problems[0]
+
+
 def test_a_branch_to_nowhere_is_refused():
     problems = broken(lambda d: d["nodes"]["youth"].update({"yes": "limbo"}))
     assert any("youth" in p and "limbo" in p for p in problems)
@@ -120,3 +129,13 @@ def test_an_outcome_whose_event_cannot_follow_a_triage_is_refused():
 def test_a_non_text_intake_version_is_refused_not_a_crash():
     problems = broken(lambda d: d.update({"intake_version": ["x"]}))
     assert problems
+
+
+def test_a_test_reads_in_the_words_of_the_form(shipped):
+    from coordination.workflows.intake import load_schema
+    from coordination.workflows.logigramme import describe_test
+
+    schema = load_schema()
+    words = {node.id: describe_test(node, schema) for node in shipped.nodes.values()}
+    assert words["suicide"] == "Risque suicidaire = Élevé"
+    assert words["youth"].endswith("< 21 ans") and "equals" not in " ".join(words.values())
