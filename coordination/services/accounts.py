@@ -354,6 +354,7 @@ def _count_failure(settings: Settings, throttle: LoginThrottle, now: datetime) -
 class SessionCheck:
     user: User | None
     expired: bool = False  # ended now by the idle or absolute limit: tell the person why
+    disabled: bool = False  # ended because the account was disabled: tell them too
 
 
 def resolve_login_session(session: Session, settings: Settings, token: str | None,
@@ -362,8 +363,10 @@ def resolve_login_session(session: Session, settings: Settings, token: str | Non
     if not token:
         return SessionCheck(None)
     row = session.get(LoginSession, _digest(token))
-    if row is None or row.user_id != user_id or row.ended_at is not None:
+    if row is None or row.user_id != user_id:
         return SessionCheck(None)
+    if row.ended_at is not None:
+        return SessionCheck(None, disabled=row.end_reason == "account_disabled")
     now = utcnow()
     reason = None
     if now - row.last_seen_at > timedelta(minutes=settings.session_idle_minutes):
@@ -376,7 +379,8 @@ def resolve_login_session(session: Session, settings: Settings, token: str | Non
     if reason:
         row.ended_at, row.end_reason = now, reason
         session.commit()
-        return SessionCheck(None, expired=reason in {"idle_timeout", "max_age"})
+        return SessionCheck(None, expired=reason in {"idle_timeout", "max_age"},
+                            disabled=reason == "account_disabled")
     if now - row.last_seen_at > _TOUCH_INTERVAL:
         row.last_seen_at = now
         session.commit()

@@ -88,6 +88,8 @@ def _load_from_cookie(user_id: str) -> User | None:
                                            int(user_id))
     if check.expired:
         g.session_expired = True
+    if check.disabled:
+        g.account_disabled = True
     return check.user
 
 
@@ -111,6 +113,9 @@ def _unauthorised() -> Any:
     if g.get("session_expired"):
         flash("Votre session a expiré après une période d'inactivité : reconnectez-vous.",
               "info")
+    elif g.get("account_disabled"):
+        flash("Votre compte a été désactivé : adressez-vous à l'administrateur de votre "
+              "organisation.", "info")
     next_path = request.full_path if request.method == "GET" else None
     return redirect(url_for("auth.login", next=next_path.rstrip("?") if next_path else None))
 

@@ -74,6 +74,8 @@ def test_an_admin_disables_an_account_and_its_session_ends(client, app, auth, pe
     db_session.expire_all()
     assert db_session.get(User, bob.id).is_enabled is False
     assert partner.get("/").status_code == 302
+    # the person is told why they are back on the sign-in page
+    assert "Votre compte a été désactivé" in partner.get("/connexion").get_data(as_text=True)
     form(client, f"/admin/utilisateurs/{bob.id}/activation", enabled="y")
     assert Auth(partner).login("bob@csapa.test").status_code == 302
 
