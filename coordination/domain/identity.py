@@ -149,6 +149,22 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+def guess_names(text: str | None) -> tuple[str | None, str | None]:
+    """(birth name, first names) from how a person was named on a call or in a search,
+    to fill a new person's form for the coordinator to check: a word in capitals is the
+    name (« HADDAD Karim »); otherwise the last word (« Karim Haddad »)."""
+    words = (text or "").split()
+    if not words:
+        return None, None
+    capitals = [w for w in words if w.isupper() and len(w) > 1]
+    if capitals:
+        rest = [w for w in words if w not in capitals]
+        return " ".join(capitals), " ".join(rest) or None
+    if len(words) == 1:
+        return words[0], None
+    return words[-1], " ".join(words[:-1])
+
+
 def born_word(sex: Sex | str | None) -> str:
     """« né », « née », or « né·e » when the sex is undetermined."""
     return {"M": "né", "F": "née"}.get(getattr(sex, "value", sex) or "", "né·e")

@@ -12,7 +12,8 @@ from flask_login import current_user
 
 from coordination.domain.accounts import Role
 from coordination.domain.errors import Conflict, NotFound, ValidationError, as_id, as_page
-from coordination.domain.identity import Sex
+from coordination.domain.calls import name_in_label
+from coordination.domain.identity import Sex, guess_names
 from coordination.services import calls, persons, policy, retention
 from coordination.services.persons import DuplicatePerson
 from coordination.web.access import allow
@@ -70,6 +71,11 @@ def _from_call():  # type: ignore[no-untyped-def]
 @allow(Role.COORDINATOR)
 def create():  # type: ignore[no-untyped-def]
     form = PersonForm()
+    if request.method == "GET":  # what the search or the call already said, to check
+        from_call = _from_call()
+        said = request.args.get("q") or (name_in_label(from_call.person_label)
+                                         if from_call else None)
+        form.birth_name.data, form.birth_first_names.data = guess_names(said)
     candidates = None
     if form.validate_on_submit():
         try:

@@ -159,3 +159,8 @@ def test_a_missing_sex_and_an_unknown_commune_are_named_together(client, auth, p
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert "Ce champ est obligatoire" in page and "Commune « Atlantide » inconnue" in page
+
+
+def test_a_new_person_starts_from_the_name_searched(coordinator):
+    page = coordinator.get("/personnes/nouvelle?q=Karim+Haddad").get_data(as_text=True)
+    assert 'value="Haddad"' in page and 'value="Karim"' in page
