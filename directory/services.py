@@ -442,6 +442,17 @@ def get_services(session: Session, ids: list[int]) -> list[DirectoryService]:
     return [found[i] for i in ids if i in found]
 
 
+def services_named(session: Session, name: str) -> list[DirectoryService]:
+    """The services called exactly `name` (accents, case and punctuation aside), for a
+    coordinator who types a service rather than its number; several when the name is
+    shared."""
+    key = fold(name)
+    if not key:
+        return []
+    return list(session.scalars(select(DirectoryService).where(
+        DirectoryService.name_key == key).order_by(DirectoryService.id).limit(9)))
+
+
 def unknown_ids(session: Session, ids: list[int]) -> list[int]:
     """Which of these service ids the directory does not hold (intake "current supports")."""
     known = set(session.scalars(select(DirectoryService.id).where(

@@ -187,14 +187,13 @@ def _read_section(fields: tuple[IntakeField, ...]) -> tuple[dict[str, Any], dict
             raw = request.form.get(spec.id, "")
             typed[spec.id] = {"oui": True, "non": False}.get(raw)
         elif spec.type == "services":
-            raw = request.form.get(spec.id, "").replace(";", ",")
-            parts = [p.strip() for p in raw.split(",") if p.strip()]
-            ids = [as_id(p) for p in parts]
-            if None not in ids:
-                typed[spec.id] = ids
-            else:
-                errors[spec.id] = ["Numéros de services séparés par des virgules."]
+            raw = request.form.get(spec.id, "")
+            ids, problems = _services_typed(raw)
+            if problems:
+                errors[spec.id] = problems
                 typed[spec.id] = raw  # shown again as typed (nothing is saved)
+            else:
+                typed[spec.id] = ids
         elif spec.type == "integer":
             raw = request.form.get(spec.id, "").strip()
             if raw and not (raw.isascii() and raw.lstrip("-").isdigit()):
@@ -203,6 +202,35 @@ def _read_section(fields: tuple[IntakeField, ...]) -> tuple[dict[str, Any], dict
         else:
             typed[spec.id] = request.form.get(spec.id, "")
     return typed, errors
+
+
+def _services_typed(raw: str) -> tuple[list[int], list[str]]:
+    """Directory services typed by number or by name, separated by « ; » (or commas
+    between numbers): their ids, or what could not be read."""
+    from directory import services as directory_services
+
+    parts = [p.strip() for p in raw.replace(";", "\n").splitlines() if p.strip()]
+    if all(set(p) <= set("0123456789, ") for p in parts):  # numbers only: commas separate
+        parts = [p.strip() for p in ",".join(parts).split(",") if p.strip()]
+    ids: list[int] = []
+    problems: list[str] = []
+    for part in parts:
+        number = as_id(part)
+        if number is not None:
+            ids.append(number)
+            continue
+        found = directory_services.services_named(db(), part)
+        if len(found) == 1:
+            ids.append(found[0].id)
+        elif found:
+            problems.append(f"Plusieurs services s'appellent « {part[:80]} » : indiquez le "
+                            "numéro de l'un d'eux (" + ", ".join(
+                                f"n° {s.id}, {s.commune.name if s.commune else '?'}"
+                                for s in found) + ").")
+        else:
+            problems.append(f"Aucun service de l'annuaire ne s'appelle « {part[:80]} » : "
+                            "indiquez son nom exact ou son numéro (fiche du service).")
+    return ids, problems
 
 
 def _show(schema: IntakeSchema, field: str, value: Any) -> str:
@@ -220,7 +248,10 @@ def _show(schema: IntakeSchema, field: str, value: Any) -> str:
     if spec.type == "choice":
         return choices.get(value, value)
     if spec.type == "services":
-        return ", ".join(f"n° {v}" for v in value)
+        from directory import services as directory_services
+
+        named = {s.id: s.name for s in directory_services.get_services(db(), list(value))}
+        return ", ".join(f"{named[v]} (n° {v})" if v in named else f"n° {v}" for v in value)
     return str(value)
 
 

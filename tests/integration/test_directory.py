@@ -336,3 +336,11 @@ def test_the_scheduler_flags_entries_not_verified_for_a_year_once(aude, app, set
         as_text=True)
     services.resolve_task(aude, note.id, personas["admin"].id)
     assert jobs.run_job(aude, settings, job, now, force=True).startswith("1 service")
+
+
+def test_a_service_is_found_by_its_exact_name_for_the_intake(aude):
+    from directory import services
+
+    found = services.services_named(aude, "csapa de narbonne")
+    assert [s.name for s in found] == ["CSAPA de Narbonne"]
+    assert services.services_named(aude, "CSAPA") == []

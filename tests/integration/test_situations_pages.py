@@ -88,7 +88,8 @@ def test_a_bad_entry_keeps_the_section_as_typed(coordinator, situation_path):
                     current_supports_other="CMP de Carcassonne")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Numéros de services" in page and "CMP de Carcassonne" in page
+    assert "Aucun service de l&#39;annuaire ne s&#39;appelle « 12, douze »" in page
+    assert "CMP de Carcassonne" in page
     assert 'value="12, douze"' in page  # the bad entry itself comes back as typed
 
 
