@@ -453,6 +453,32 @@ def services_named(session: Session, name: str) -> list[DirectoryService]:
         DirectoryService.name_key == key).order_by(DirectoryService.id).limit(9)))
 
 
+def service_ids_from_text(session: Session, raw: str) -> tuple[list[int], list[str]]:
+    """Services typed by number or by exact name, separated by « ; » (or commas between
+    numbers): their ids, or what could not be read (every problem, in French)."""
+    parts = [p.strip() for p in raw.replace(";", "\n").splitlines() if p.strip()]
+    if all(set(p) <= set("0123456789, ") for p in parts):  # numbers only: commas separate
+        parts = [p.strip() for p in ",".join(parts).split(",") if p.strip()]
+    ids: list[int] = []
+    problems: list[str] = []
+    for part in parts:
+        if part.isascii() and part.isdigit() and 0 < int(part) < 2**31:
+            ids.append(int(part))
+            continue
+        found = services_named(session, part)
+        if len(found) == 1:
+            ids.append(found[0].id)
+        elif found:
+            problems.append(f"Plusieurs services s'appellent « {part[:80]} » : indiquez le "
+                            "numéro de l'un d'eux (" + ", ".join(
+                                f"n° {s.id}, {s.commune.name if s.commune else '?'}"
+                                for s in found) + ").")
+        else:
+            problems.append(f"Aucun service de l'annuaire ne s'appelle « {part[:80]} » : "
+                            "indiquez son nom exact ou son numéro (fiche du service).")
+    return ids, problems
+
+
 def unknown_ids(session: Session, ids: list[int]) -> list[int]:
     """Which of these service ids the directory does not hold (intake "current supports")."""
     known = set(session.scalars(select(DirectoryService.id).where(

@@ -284,9 +284,7 @@ def minutes_pdf(meeting: Any, view: Any, organisation_id: int, zone: Any,
     meetings.AgendaView): where they may not read an item's discussion, its notes and
     decision are withheld and of the actions only those confided to their organisation are
     described (the others: to whom, by when)."""
-    from coordination.workflows.action import ActionType
-
-    from coordination.workflows.action import overdue
+    from coordination.workflows.action import ActionType, overdue
 
     buffer = BytesIO()
     when = meeting.starts_at.astimezone(zone)
@@ -479,8 +477,9 @@ def situation_synthesis_pdf(situation: Any, readable: Any, actions: list[Any],
     story: list[Any] = [
         Paragraph(f"Synthèse — situation n° {situation.id}", _STYLES["Title"]),
         _table([[_p(a), _p(b)] for a, b in [
-            ("Personne", f"{person.display_name}, {born_word(person.sex)} le {person.birth_date:%d/%m/%Y}"
-                         f" (identité {person.identity_status.label.lower()})"),
+            ("Personne", f"{person.display_name}, {born_word(person.sex)} le "
+                         f"{person.birth_date:%d/%m/%Y} (identité "
+                         f"{person.identity_status.label.lower()})"),
             ("État", say("state", situation.state)),
             ("Référent·e", situation.referent.full_name if situation.referent else "—"),
             ("Demandeur", ", ".join(v for v in situation.requester.values() if v) or "—"),

@@ -13,8 +13,8 @@ from werkzeug.routing import IntegerConverter
 
 from coordination.domain.accounts import Role
 from coordination.domain.consent import INFORMATION_METHODS
-from coordination.workflows.action import ACTION, ActionType, BlockReason, CompletionOutcome
 from coordination.domain.numbers import number_fr
+from coordination.workflows.action import ACTION, ActionType, BlockReason, CompletionOutcome
 from coordination.workflows.complex_case import COMPLEX_CASE, ClosureReason
 
 STATE_LABELS = {state.name: state.label for state in COMPLEX_CASE.states}

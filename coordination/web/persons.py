@@ -11,8 +11,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 
 from coordination.domain.accounts import Role
-from coordination.domain.errors import Conflict, NotFound, ValidationError, as_id, as_page
 from coordination.domain.calls import name_in_label
+from coordination.domain.errors import Conflict, NotFound, ValidationError, as_id, as_page
 from coordination.domain.identity import Sex, guess_names
 from coordination.services import calls, persons, policy, retention
 from coordination.services.persons import DuplicatePerson
@@ -296,9 +296,9 @@ def access_history_csv(person_id: int):  # type: ignore[no-untyped-def]
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(["date (UTC)", "compte", "opération", "objet", "champs", "précision"])
-    for when, who, told in _told_history(person_id):
-        writer.writerow([when.isoformat(timespec="seconds"), _csv_safe(who), told.operation,
-                         told.object, told.fields, _csv_safe(told.detail)])
+    for when, who, entry in _told_history(person_id):
+        writer.writerow([when.isoformat(timespec="seconds"), _csv_safe(who), entry.operation,
+                         entry.object, entry.fields, _csv_safe(entry.detail)])
     return Response("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="historique-acces-{person_id}.csv"'})
 

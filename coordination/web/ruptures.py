@@ -26,6 +26,7 @@ from coordination.web.access import allow
 from coordination.web.charts import bar_chart_svg
 from coordination.web.context import db, local_zone, settings
 from coordination.workflows.action import BlockReason
+from directory import services as directory_services
 
 bp = Blueprint("ruptures", __name__)
 CARE = (Role.COORDINATOR, Role.PARTNER)
@@ -62,6 +63,14 @@ def _situation_page(situation_id: int) -> Any:
 @allow(*CARE)
 def declare(situation_id: int):  # type: ignore[no-untyped-def]
     data = {name: request.form.get(name, "") for name in FIELDS}
+    service = data.get("service_id", "").strip()
+    if service and not service.isdigit():  # typed by name: its number, or the problem
+        ids, problems = directory_services.service_ids_from_text(db(), service)
+        if problems or len(ids) != 1:
+            flash("Service concerné : " + (" ".join(problems) or "un seul service."),
+                  "error")
+            return _situation_page(situation_id)
+        data["service_id"] = str(ids[0])
     try:
         ruptures.declare_rupture(db(), current_user, situation_id, data,
                                  expected_version=as_id(request.form.get("version")),

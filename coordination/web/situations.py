@@ -29,6 +29,7 @@ from coordination.web.context import db, local_today, local_zone
 from coordination.workflows.action import ActionType
 from coordination.workflows.complex_case import COMPLEX_CASE, ClosureReason
 from coordination.workflows.intake import IntakeField, IntakeSchema, load_schema
+from directory import services as directory_services
 
 bp = Blueprint("situations", __name__, url_prefix="/situations")
 CARE = (Role.COORDINATOR, Role.PARTNER)
@@ -188,7 +189,7 @@ def _read_section(fields: tuple[IntakeField, ...]) -> tuple[dict[str, Any], dict
             typed[spec.id] = {"oui": True, "non": False}.get(raw)
         elif spec.type == "services":
             raw = request.form.get(spec.id, "")
-            ids, problems = _services_typed(raw)
+            ids, problems = directory_services.service_ids_from_text(db(), raw)
             if problems:
                 errors[spec.id] = problems
                 typed[spec.id] = raw  # shown again as typed (nothing is saved)
@@ -202,35 +203,6 @@ def _read_section(fields: tuple[IntakeField, ...]) -> tuple[dict[str, Any], dict
         else:
             typed[spec.id] = request.form.get(spec.id, "")
     return typed, errors
-
-
-def _services_typed(raw: str) -> tuple[list[int], list[str]]:
-    """Directory services typed by number or by name, separated by « ; » (or commas
-    between numbers): their ids, or what could not be read."""
-    from directory import services as directory_services
-
-    parts = [p.strip() for p in raw.replace(";", "\n").splitlines() if p.strip()]
-    if all(set(p) <= set("0123456789, ") for p in parts):  # numbers only: commas separate
-        parts = [p.strip() for p in ",".join(parts).split(",") if p.strip()]
-    ids: list[int] = []
-    problems: list[str] = []
-    for part in parts:
-        number = as_id(part)
-        if number is not None:
-            ids.append(number)
-            continue
-        found = directory_services.services_named(db(), part)
-        if len(found) == 1:
-            ids.append(found[0].id)
-        elif found:
-            problems.append(f"Plusieurs services s'appellent « {part[:80]} » : indiquez le "
-                            "numéro de l'un d'eux (" + ", ".join(
-                                f"n° {s.id}, {s.commune.name if s.commune else '?'}"
-                                for s in found) + ").")
-        else:
-            problems.append(f"Aucun service de l'annuaire ne s'appelle « {part[:80]} » : "
-                            "indiquez son nom exact ou son numéro (fiche du service).")
-    return ids, problems
 
 
 def _show(schema: IntakeSchema, field: str, value: Any) -> str:
@@ -248,8 +220,6 @@ def _show(schema: IntakeSchema, field: str, value: Any) -> str:
     if spec.type == "choice":
         return choices.get(value, value)
     if spec.type == "services":
-        from directory import services as directory_services
-
         named = {s.id: s.name for s in directory_services.get_services(db(), list(value))}
         return ", ".join(f"{named[v]} (n° {v})" if v in named else f"n° {v}" for v in value)
     return str(value)

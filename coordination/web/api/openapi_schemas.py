@@ -146,7 +146,8 @@ CALL = obj({
                    "organisation_id": N_INTEGER, "phone": N_STRING,
                    "type": one_of(CallerType)}),
     "motives": array(STRING), "person_id": N_INTEGER, "person_label": N_STRING,
-    "outcome": one_of(CallOutcome), "service_ids": nullable(array(INTEGER)), "situation_id": N_INTEGER,
+    "outcome": one_of(CallOutcome), "service_ids": nullable(array(INTEGER)),
+    "situation_id": N_INTEGER,
     "callback_due_at": N_DATETIME, "callback_done_at": N_DATETIME,
     "callback_note": N_STRING, "notes": N_STRING, "taken_by": STRING, "created_at": DATETIME,
 })
