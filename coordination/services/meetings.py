@@ -730,6 +730,18 @@ def series_of(session: Session, actor: User) -> list[MeetingSeries]:
         MeetingSeries.organisation_id == actor.organisation_id).order_by(MeetingSeries.name)))
 
 
+def next_discussion(session: Session, situation: Situation) -> AgendaItem | None:
+    """The coming meeting whose agenda holds this situation (its page says when it will be
+    discussed); None when no agenda built so far holds it."""
+    return session.scalar(
+        select(AgendaItem).join(Meeting).where(
+            AgendaItem.situation_id == situation.id, AgendaItem.removed_at.is_(None),
+            AgendaItem.position.is_not(None), AgendaItem.decided_at.is_(None),
+            Meeting.starts_at >= utcnow(),
+            Meeting.status.in_((MeetingStatus.SCHEDULED, MeetingStatus.AGENDA_FROZEN)))
+        .order_by(Meeting.starts_at).limit(1))
+
+
 def situation_discussions(session: Session, situation: Situation) -> list[AgendaItem]:
     """The meetings that discussed a situation (its page shows them)."""
     return list(session.scalars(

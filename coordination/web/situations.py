@@ -114,6 +114,9 @@ def situation_page(situation: Situation, *, new_action: dict[str, str] | None = 
         is_coordinator=current_user.has_role(Role.COORDINATOR),
         actions=actions.situation_actions(db(), current_user, situation),
         discussions=meetings.situation_discussions(db(), situation),
+        next_discussion=meetings.next_discussion(db(), situation),
+        next_meeting=meetings.next_meeting_for(db(), situation.referent.organisation_id)
+        if situation.state == "awaiting_meeting" and situation.referent else None,
         health_details=readable.health_details,
         shares=situations.readable_shares(current_user, situation, readable.health_details),
         action_type_list=list(ActionType),

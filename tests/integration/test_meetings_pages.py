@@ -63,6 +63,15 @@ def test_the_agenda_page_and_the_meeting_screen(client, auth, meeting_id, partne
     assert "Réalisée" in client.get(f"/actions/{action_id}").get_data(as_text=True)
 
 
+def test_a_situation_on_an_agenda_says_when_it_will_be_discussed(client, auth, meeting_id,
+                                                                  coordinator):
+    agenda = client.get(f"/api/v1/meetings/{meeting_id}/agenda", headers=coordinator).get_json()
+    situation_id = agenda["items"][0]["situation_id"]
+    auth.login("alice@dac11.test")
+    page = client.get(f"/situations/{situation_id}").get_data(as_text=True)
+    assert "À l'ordre du jour de la" in page and f"/reunions/{meeting_id}" in page
+
+
 def test_the_next_meetings_are_on_the_dashboards(client, auth, meeting_id):
     for email in ("alice@dac11.test", "bob@csapa.test"):  # host, invited partner
         auth.login(email)
