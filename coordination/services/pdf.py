@@ -482,7 +482,8 @@ def situation_synthesis_pdf(situation: Any, readable: Any, actions: list[Any],
                          f"{person.identity_status.label.lower()})"),
             ("État", say("state", situation.state)),
             ("Référent·e", situation.referent.full_name if situation.referent else "—"),
-            ("Demandeur", ", ".join(v for v in situation.requester.values() if v) or "—"),
+            ("Demandeur", ", ".join(v for v in readable.requester(situation.requester).values()
+                                    if v) or "—"),
             ("Ouverte le", f"{situation.created_at.astimezone(zone):%d/%m/%Y}"),
             ("Prochaine revue", f"{situation.next_review_on:%d/%m/%Y}"
              if situation.next_review_on else "—"),

@@ -242,6 +242,13 @@ class ReadableIntake:
     def triage_answers(self, answers: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in answers.items() if k not in self.hidden}
 
+    def requester(self, requester: dict[str, Any]) -> dict[str, Any]:
+        """The situation's requester as this reader may see it: who asked may name a care
+        service, so a reader without the health details sees the role only."""
+        if self.health_details:
+            return dict(requester)
+        return {k: v for k, v in requester.items() if k == "role"}
+
 
 def readable_intake(session: Session, actor: User, situation: Situation) -> ReadableIntake:
     """The one place that applies the field-level rule (policy.sees_health_details) to a

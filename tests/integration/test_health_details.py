@@ -212,6 +212,8 @@ def test_meeting_notes_and_resolutions_stay_with_the_health_team(client, auth, p
                            headers=siao).get_json()
     assert {s["organisation_name"] for s in situation["shared_with"]} == {"DAC 11", "SIAO 11"}
     assert situation["shared_with_withheld"] is True
+    # who asked may name a care service too: the role only
+    assert set(situation["requester"]) <= {"role"}
     auth.login("chloe@siao.test")
     page = client.get(f"/reunions/{journey.meeting_id}").get_data(as_text=True)
     assert "Coordination : CSAPA" not in page and "réservé à l'équipe de soins" in page

@@ -63,7 +63,9 @@ def test_the_intake_withholds_health_details_and_names_every_field_that_may_hold
             "suicide_risk", "risks_notes", "domains", "request_reason", "isolation_details",
             "caregiver_exhaustion_details", "current_supports_other",
             "agreement_notes", "current_supports",  # the CSAPA that follows tells too
-            "recent_discharge_without_follow_up"} == schema.health_detail_fields
+            "recent_discharge_without_follow_up",
+            "requester_name", "requester_organisation",  # may name a care service
+            } == schema.health_detail_fields
     assert schema.withhold_health_details({"domains": ["housing"]})[0] == {
         "domains": ["housing"]}
 

@@ -55,7 +55,8 @@ def situation_json(situation: Situation, full: bool = True) -> dict[str, Any]:
         shares, shares_withheld = situations.readable_shares(current_user, situation,
                                                              readable.health_details)
         body.update({
-            "origin_call_id": situation.origin_call_id, "requester": situation.requester,
+            "origin_call_id": situation.origin_call_id,
+            "requester": readable.requester(situation.requester),
             "intake_version": situation.intake_version,
             "intake": readable.answers, "intake_withheld_fields": readable.withheld,
             "intake_missing_fields": situations.intake_missing(situation),
