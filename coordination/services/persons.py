@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -45,9 +45,10 @@ from coordination.models import (
     PersonMerge,
     User,
 )
-from coordination.services import audit, policy
+from coordination.services import accounts, audit, policy
 from coordination.services.pagination import Page, paginate
 from directory import services as directory_services
+from directory import text as directory_text
 
 # Tables holding a person_id that a merge moves to the survivor. Later modules (calls,
 # situations) register theirs with `register_person_reference`.
@@ -718,9 +719,53 @@ def merge_preview(session: Session, actor: User, first_id: int, second_id: int) 
     return MergePreview(first, second, compare(traits_of(first), traits_of(second)))
 
 
-def sharing_options(session: Session,
-                    person: Person) -> list[tuple[Organisation, SharingDecision]]:
-    """Every organisation with the answer for this person (share forms)."""
+# The traits a duplicate warning shows side by side: (field of candidate_json, label).
+COMPARED_TRAITS = (("birth_name", "Nom de naissance"), ("used_name", "Nom d'usage"),
+                   ("birth_first_names", "Prénoms"), ("birth_date", "Naissance"),
+                   ("sex", "Sexe"), ("birth_place_insee", "Lieu de naissance"),
+                   ("commune_insee", "Commune"))
+
+
+def compare_with_candidates(session: Session, typed: Mapping[str, Any],
+                            candidates: list[dict[str, Any]]
+                            ) -> list[tuple[str, str, list[tuple[str, bool]]]]:
+    """The identity typed beside each candidate (candidate_json), trait by trait: (trait,
+    typed as shown, [(theirs as shown, differs)]). Values compare folded (accents, case,
+    hyphens aside; digits kept, unlike the matcher's fold); dates, sexes and communes are
+    shown as a person reads them."""
+    places = ("birth_place_insee", "commune_insee")
+    names = directory_services.commune_names(session, [
+        row.get(key) for row in (typed, *candidates) for key in places])
+    sexes = {sex.value: sex.label for sex in Sex}
+
+    def shown(key: str, value: Any) -> str:
+        if not value:
+            return "—"
+        if key == "birth_date":
+            return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"
+        if key == "sex":
+            return sexes.get(value, value)
+        if key in places and value in names:
+            return f"{names[value]} ({value})"
+        return str(value)
+
+    rows = []
+    for key, label in COMPARED_TRAITS:
+        mine = directory_text.fold(str(typed.get(key) or ""))
+        rows.append((label, shown(key, typed.get(key)), [
+            (shown(key, row.get(key)),
+             bool(mine or row.get(key))
+             and mine != directory_text.fold(str(row.get(key) or "")))
+            for row in candidates]))
+    return rows
+
+
+def sharing_options(session: Session, person: Person,
+                    organisations: Sequence[Organisation] | None = None
+                    ) -> list[tuple[Organisation, SharingDecision]]:
+    """Every organisation (or those given: a screen asking for several persons reads them
+    once) with the answer for this person (share forms)."""
     active = [record for record in person.consents if record.revoked_on is None]
-    return [(organisation, _decide(active, organisation)) for organisation in
-            session.scalars(select(Organisation).order_by(Organisation.name))]
+    if organisations is None:
+        organisations = accounts.list_organisations(session)
+    return [(organisation, _decide(active, organisation)) for organisation in organisations]

@@ -125,9 +125,9 @@ def agenda(meeting_id: int, operation: str):  # type: ignore[no-untyped-def]
         else:
             flash("Opération inconnue.", "error")
     except (ValidationError, Conflict) as exc:
-        flash(" ".join(m for messages in (exc.fields if isinstance(exc, ValidationError)
-                                           else {}).values() for m in messages)
-              or exc.message, "error")
+        fields = exc.fields if isinstance(exc, ValidationError) else {}
+        flash(" ".join(m for messages in fields.values() for m in messages) or exc.message,
+              "error")
         if operation == "ajouter":  # the addition comes back as typed
             return redirect(url_for("meetings.show", meeting_id=meeting.id,
                                     ajout=form.get("situation_id", "")[:20],
@@ -183,17 +183,18 @@ def session_screen(meeting_id: int):  # type: ignore[no-untyped-def]
                       if o.allowed and o.event not in ("close", "declare_rupture",
                                                        "resolve_rupture", "meeting_decision")]
                for i in items}
+    partners = accounts.list_organisations(db())
     return render_template(
         "meetings/session.html", meeting=meeting, items=items, typed=typed, errors=errors,
         conflicts=conflicts, options=options, table=_table(meeting),
         attendance={a.organisation_id: a for a in meeting.attendance},
-        partners=accounts.list_organisations(db()), action_types=list(ActionType),
+        partners=partners, action_types=list(ActionType),
         rows=range(ACTION_ROWS), states=COMPLEX_CASE, zone=local_zone(),
         open_actions={i.id: actions.situation_actions(db(), current_user, i.situation)
                       for i in items},
         # who may receive an action for this person (consent rules), said before choosing
-        sharing={i.id: {o.id: d for o, d in persons.sharing_options(db(), i.situation.person)}
-                 for i in items},
+        sharing={i.id: {o.id: d for o, d in persons.sharing_options(
+            db(), i.situation.person, partners)} for i in items},
         default_review=(local_today() + timedelta(days=28)).isoformat(),
         started=meeting.starts_at <= utcnow(), today=local_today()), status
 

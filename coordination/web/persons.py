@@ -96,48 +96,11 @@ def create():  # type: ignore[no-untyped-def]
                            person=None, sex_labels=SEX_LABELS), status
 
 
-def _comparison(form: PersonForm, candidates: list[dict[str, Any]]
-                ) -> list[tuple[str, str, list[tuple[str, bool]]]]:
-    """The identity typed beside each candidate, trait by trait: (trait, typed, [(theirs,
-    differs)]). Names compare without accents, case or hyphens; communes are named."""
-    from directory.text import fold
-
-    codes = [form.commune_insee.data, form.birth_place_insee.data] + [
-        c.get(key) for c in candidates for key in ("commune_insee", "birth_place_insee")]
-    names = directory_services.commune_names(db(), [c for c in codes if c])
-
-    def place(code: str | None) -> str:
-        return f"{names[code]} ({code})" if code in names else (code or "—")
-
-    typed_date = form.birth_date.data
-    traits: list[tuple[str, str, Any, str, Any]] = [
-        # (label, typed as shown, typed compared, key, how a candidate's value shows)
-        ("Nom de naissance", form.birth_name.data or "—", fold(form.birth_name.data),
-         "birth_name", None),
-        ("Nom d'usage", form.used_name.data or "—", fold(form.used_name.data), "used_name",
-         None),
-        ("Prénoms", form.birth_first_names.data or "—", fold(form.birth_first_names.data),
-         "birth_first_names", None),
-        ("Naissance", typed_date.strftime("%d/%m/%Y") if typed_date else "—",
-         typed_date.isoformat() if typed_date else "", "birth_date",
-         lambda v: f"{v[8:10]}/{v[5:7]}/{v[0:4]}"),
-        ("Sexe", SEX_LABELS.get(form.sex.data, form.sex.data or "—"), form.sex.data, "sex",
-         lambda v: SEX_LABELS.get(v, v)),
-        ("Lieu de naissance", place(form.birth_place_insee.data),
-         form.birth_place_insee.data or "", "birth_place_insee", place),
-        ("Commune", place(form.commune_insee.data), form.commune_insee.data or "",
-         "commune_insee", place),
-    ]
-    rows = []
-    for label, shown, compared, key, show in traits:
-        cells = []
-        for candidate in candidates:
-            value = candidate.get(key)
-            theirs = fold(value) if show is None else (value or "")
-            cells.append(((show(value) if show and value else value) or "—",
-                          bool(compared or theirs) and compared != theirs))
-        rows.append((label, shown, cells))
-    return rows
+def _comparison(form: PersonForm, candidates: list[dict[str, Any]]) -> list[Any]:
+    typed = {key: getattr(form, key).data for key, _ in persons.COMPARED_TRAITS}
+    if typed["birth_date"]:
+        typed["birth_date"] = typed["birth_date"].isoformat()
+    return persons.compare_with_candidates(db(), typed, candidates)
 
 
 @bp.get("/<int:person_id>")

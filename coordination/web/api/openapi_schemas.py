@@ -34,7 +34,10 @@ def nullable(schema: Schema) -> Schema:
     if "$ref" in schema:
         return {"anyOf": [schema, {"type": "null"}]}
     kind = schema["type"]
-    return {**schema, "type": [*(kind if isinstance(kind, list) else [kind]), "null"]}
+    widened = {**schema, "type": [*(kind if isinstance(kind, list) else [kind]), "null"]}
+    if "enum" in schema:  # an enumeration admits null only if null is one of its values
+        widened["enum"] = [*schema["enum"], None]
+    return widened
 
 
 def ref(name: str) -> Schema:
@@ -239,8 +242,7 @@ ACTION = obj({
     "status": {"type": "string",
                "enum": ["open", "in_progress", "done", "cancelled", "blocked"]},
     "overdue": BOOLEAN, "completion_note": N_STRING, "outcome": N_STRING,
-    "block_reason": {**one_of(BlockReason), "type": ["string", "null"],
-                     "enum": [*one_of(BlockReason)["enum"], None]},
+    "block_reason": nullable(one_of(BlockReason)),
     "origin_item_id": N_INTEGER, "version": INTEGER,
     "created_at": DATETIME, "allowed_events": array(STRING),
 })
